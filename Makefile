@@ -1,0 +1,51 @@
+# deskwatch — every target sets itself up: a fresh machine needs only Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Keep Prefect's own state inside the project unless the operator points elsewhere.
+export PREFECT_HOME ?= $(CURDIR)/var/prefect
+export PREFECT_LOGGING_EXTRA_LOGGERS ?= monitors,alerts,flows
+
+.PHONY: install run demo test lint typecheck bench eval server deploy worker clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)           ## one full monitoring cycle over seeds/
+	$(BIN)/deskwatch run
+
+demo: $(STAMP)          ## the same cycle against the bundled offline replay site
+	$(BIN)/deskwatch demo
+
+test: $(STAMP)          ## lint, types and the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+server: $(STAMP)        ## a local Prefect server with its UI on http://127.0.0.1:4200
+	$(BIN)/prefect server start --host 127.0.0.1
+
+deploy: $(STAMP)        ## register prefect.yaml deployments with the server at PREFECT_API_URL
+	$(BIN)/prefect --no-prompt deploy --all
+
+worker: $(STAMP)
+	$(BIN)/prefect worker start --pool deskwatch --type process
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,115 @@
+"""Typed values that flow through one poll cycle: fetched bodies, feed items, documents, matches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class FetchStatus(StrEnum):
+    """Closed set of fetch outcomes."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not-modified"
+    SOFT = "soft"  # transient: timeout, connection refused, 5xx, 429 — try again next run
+    HARD = "hard"  # will not fix itself: 4xx, too large, blocked address, bad URL
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP cache validators remembered per source for conditional GETs."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one GET produced, success or failure, never an exception."""
+
+    status: FetchStatus
+    url: str
+    reason: str = "ok"
+    detail: str = ""
+    final_url: str = ""
+    status_code: int | None = None
+    body: bytes = b""
+    content_type: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    validators: Validators = Validators()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One entry of a feed (or one link of a transcript index), as our own typed value."""
+
+    key: str  # stable identity within the source: GUID, else canonical link
+    url: str
+    title: str
+    summary: str = ""
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    items: tuple[FeedItem, ...]
+    title: str = ""
+    malformed: str | None = None  # feedparser's bozo reason, kept when items were still found
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Text to match: the title and the extracted main text of an article or transcript."""
+
+    title: str
+    body: str
+
+    @property
+    def text(self) -> str:
+        """The matched text; evidence offsets point into it."""
+        return f"{self.title}\n\n{self.body}" if self.body else self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A sentence-level passage that fired, with offsets into Document.text."""
+
+    text: str
+    start: int
+    end: int
+    highlights: tuple[tuple[int, int], ...] = ()  # term spans relative to `text`
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMatch:
+    topic: str
+    score: float
+    severity: str
+    evidence: tuple[Evidence, ...]
+
+
+class SourceStatus(StrEnum):
+    OK = "ok"
+    NOT_MODIFIED = "not-modified"
+    FAILED = "failed"
+
+
+class SourceReport(BaseModel):
+    """What checking one source did; a failure is a status with a reason, never an exception."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_id: str
+    status: SourceStatus
+    reason: str = "ok"
+    detail: str = ""
+    items_in_feed: int = 0
+    items_new: int = 0
+    items_failed: int = 0
+    matches: int = 0
+    alerts_queued: int = 0
+    elapsed_s: float = 0.0
+    checked_at: datetime | None = None

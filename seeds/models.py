@@ -1,0 +1,182 @@
+"""Pydantic models for the three seed files: what to watch (topics), where (sources), for whom (desks)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"{value!r} is not a slug (lowercase letters, digits and '-')")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+HttpUrlText = Annotated[str, AfterValidator(_http_url)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceKind(StrEnum):
+    """How a source is read: a feed, or an index page linking to transcript pages."""
+
+    RSS = "rss"
+    TRANSCRIPT_PAGE = "transcript_page"
+    PODCAST = "podcast"
+
+
+class SourceSpec(_Strict):
+    """One outlet endpoint to poll."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    kind: SourceKind
+    url: HttpUrlText
+    poll_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    language: str = Field(default="en", min_length=2, max_length=8)
+    fetch_articles: bool = True
+    item_link_pattern: str | None = None
+    enabled: bool = True
+
+    @field_validator("item_link_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
+
+
+class SourcesFile(_Strict):
+    sources: list[SourceSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> SourcesFile:
+        _reject_duplicates([s.id for s in self.sources], "source")
+        return self
+
+
+class TermGroup(_Strict):
+    """A named set of interchangeable terms; the group fires when any term occurs."""
+
+    name: Slug
+    terms: list[str] = Field(min_length=1)
+
+    @field_validator("terms")
+    @classmethod
+    def _no_blank_terms(cls, value: list[str]) -> list[str]:
+        for term in value:
+            if not term.strip():
+                raise ValueError("a term is empty")
+        return value
+
+
+class TopicSpec(_Strict):
+    """A watch topic: every group in `all` must fire; any term in `exclude` vetoes the match."""
+
+    id: Slug
+    title: str = Field(min_length=1)
+    description: str = ""
+    severity: Literal["low", "medium", "high"] = "medium"
+    threshold: float = Field(default=1.0, ge=0)
+    all: list[TermGroup] = Field(min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+
+
+class TopicsFile(_Strict):
+    topics: list[TopicSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> TopicsFile:
+        _reject_duplicates([t.id for t in self.topics], "topic")
+        return self
+
+
+class ChannelKind(StrEnum):
+    EMAIL = "email"
+    SLACK = "slack"
+    FILE = "file"
+
+
+class ChannelSpec(_Strict):
+    """Where a desk's alerts go; transports (SMTP server, webhook URL) come from settings."""
+
+    kind: ChannelKind
+    to: list[str] = Field(default_factory=list)
+    webhook: Slug | None = None
+
+    @model_validator(mode="after")
+    def _email_needs_recipients(self) -> ChannelSpec:
+        if self.kind is ChannelKind.EMAIL and not self.to:
+            raise ValueError("an email channel needs at least one address in 'to'")
+        for address in self.to:
+            if not re.match(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", address):
+                raise ValueError(f"{address!r} is not an email address")
+        return self
+
+
+class DeskSpec(_Strict):
+    """A news desk: the topics it follows and the channels it reads."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    timezone: str = "UTC"
+    topics: list[Slug] = Field(min_length=1)
+    min_score: float = Field(default=0.0, ge=0)
+    channels: list[ChannelSpec] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+
+class DesksFile(_Strict):
+    desks: list[DeskSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> DesksFile:
+        _reject_duplicates([d.id for d in self.desks], "desk")
+        return self
+
+
+class Seeds(_Strict):
+    """The validated, cross-checked content of sources.yaml, topics.yaml and desks.yaml."""
+
+    sources: tuple[SourceSpec, ...]
+    topics: tuple[TopicSpec, ...]
+    desks: tuple[DeskSpec, ...]
+
+    def topic(self, topic_id: str) -> TopicSpec:
+        return next(t for t in self.topics if t.id == topic_id)
+
+
+def _reject_duplicates(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for item_id in ids:
+        if item_id in seen:
+            raise ValueError(f"duplicate {what} id {item_id!r}")
+        seen.add(item_id)
