@@ -113,3 +113,31 @@ class SourceReport(BaseModel):
     alerts_queued: int = 0
     elapsed_s: float = 0.0
     checked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item seen for the first time, ready to be recorded with its matches."""
+
+    source_id: str
+    item_key: str
+    url: str
+    canonical_url: str
+    title: str
+    outlet: str
+    published: datetime | None
+    detected_at: datetime
+    fingerprint: str
+    story_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDraft:
+    """An alert to queue; the payload is opaque JSON the alert channels understand."""
+
+    alert_key: str
+    desk_id: str
+    channel: str
+    topic_id: str
+    story_key: str
+    payload_json: str

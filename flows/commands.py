@@ -1,0 +1,145 @@
+"""What each CLI command does; prints for people (tables) or programs (JSON lines)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from flows.settings import load_settings
+from monitors.errors import DeskwatchError, SeedError
+from monitors.extract import extract_article
+from monitors.fetch import Fetcher, FetchPolicy
+from monitors.match import EXCLUDE, Matcher
+from monitors.models import Document, FetchStatus
+from seeds.loader import bundled_seed_path, load_file
+from seeds.models import SourcesFile, TopicsFile
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 2, 3
+
+
+def read_document(path: Path) -> Document:
+    """A .txt file (first line is the title) or an HTML file (main text extracted)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DeskwatchError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if path.suffix.lower() in (".html", ".htm"):
+        extracted = extract_article(raw, path.resolve().as_uri())
+        return Document(extracted.title, extracted.text) if extracted else Document("", "")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DeskwatchError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    title, _, body = text.partition("\n")
+    return Document(title.strip(), body.strip())
+
+
+def _matcher(topics_path: Path | None) -> Matcher:
+    return Matcher(load_file(topics_path or bundled_seed_path("topics.yaml"), TopicsFile).topics)
+
+
+def match_files(topics_path: Path | None, paths: Sequence[Path]) -> int:
+    """One JSON line per input: {"path", "matches": [{"topic", "score", "evidence": [...]}]}."""
+    matcher = _matcher(topics_path)
+    status = EXIT_OK
+    for path in paths:
+        try:
+            document = read_document(path)
+        except DeskwatchError as exc:
+            print(f"deskwatch: {exc}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        found = matcher.match(document)
+        line = {
+            "path": str(path),
+            "matches": [
+                {
+                    "topic": m.topic,
+                    "score": m.score,
+                    "evidence": [
+                        {"text": e.text, "start": e.start, "end": e.end} for e in m.evidence
+                    ],
+                }
+                for m in found
+            ],
+        }
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+    return status
+
+
+def explain_topic(topics_path: Path | None, topic_id: str, path: Path) -> int:
+    """Print, group by group, which terms of a topic occur in a file and the verdict."""
+    matcher = _matcher(topics_path)
+    index = next((i for i, t in enumerate(matcher.topics) if t.id == topic_id), None)
+    if index is None:
+        known = ", ".join(t.id for t in matcher.topics)
+        raise SeedError(f"unknown topic {topic_id!r} (known: {known})")
+    topic = matcher.topics[index]
+    document = read_document(path)
+    text = document.text
+    hits = [h for h in matcher.hits(text) if h.topic == index]
+    print(f"topic {topic.id}: {topic.title} (threshold {topic.threshold})")
+    for g_index, group in enumerate(topic.all):
+        words = sorted({text[h.start : h.end] for h in hits if h.group == g_index})
+        print(f"  all/{group.name}: {', '.join(words) if words else 'NO HIT'}")
+    excluded = sorted({text[h.start : h.end] for h in hits if h.group == EXCLUDE})
+    print(f"  exclude: {', '.join(excluded) if excluded else 'none'}")
+    found = [m for m in matcher.match(document) if m.topic == topic_id]
+    verdict = f"MATCH score {found[0].score}" if found else "no match"
+    print(f"verdict: {verdict}")
+    for evidence in found[0].evidence if found else ():
+        print(f"  [{evidence.start}:{evidence.end}] {evidence.text}")
+    return EXIT_OK
+
+
+def check_sources(sources_path: Path | None) -> int:
+    """Fetch each source once, without touching stored state, and report reachability."""
+    settings = load_settings()
+    sources = load_file(sources_path or bundled_seed_path("sources.yaml"), SourcesFile).sources
+    fetcher = Fetcher(
+        FetchPolicy(
+            timeout_s=settings.fetch_timeout_s,
+            max_bytes=settings.max_body_bytes,
+            allow_private_networks=settings.allow_private_networks,
+        )
+    )
+    failed = 0
+    try:
+        for source in sources:
+            result = fetcher.get(source.url)
+            ok = result.status is FetchStatus.OK
+            failed += not ok
+            detail = f"{len(result.body)} bytes" if ok else f"{result.reason} {result.detail}"
+            print(f"{source.id:<28} {result.status.value:<6} {detail[:90]}")
+    finally:
+        fetcher.close()
+    return EXIT_OK if failed == 0 else EXIT_PARTIAL
+
+
+def write_digests(
+    day: str, desk: str | None, sources: Path | None, topics: Path | None, desks: Path | None
+) -> int:
+    from flows.poll import daily_digest
+
+    written = daily_digest(day, desk, _str(sources), _str(topics), _str(desks))
+    for desk_id, paths in written.items():
+        print(f"digest {desk_id}: {paths[0]}")
+    return EXIT_OK
+
+
+def run_cycle(sources: Path | None, topics: Path | None, desks: Path | None) -> int:
+    """Poll everything once, deliver, write today's digests, and print what happened."""
+    from flows.poll import daily_digest, poll_sources
+    from flows.report import print_cycle
+
+    summary = poll_sources(_str(sources), _str(topics), _str(desks))
+    written = daily_digest("today", None, _str(sources), _str(topics), _str(desks))
+    print_cycle(summary, written)
+    partial = summary.failed_sources or summary.delivery.retrying or summary.delivery.failed
+    return EXIT_PARTIAL if partial else EXIT_OK
+
+
+def _str(path: Path | None) -> str | None:
+    return str(path) if path else None

@@ -1,0 +1,54 @@
+"""The one place that reads the environment: DESKWATCH_* settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from monitors.errors import SettingsError
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; secrets are SecretStr and never printed."""
+
+    model_config = SettingsConfigDict(env_prefix="DESKWATCH_", extra="ignore")
+
+    state_url: SecretStr = SecretStr("sqlite:///var/deskwatch.db")  # may hold a password
+    digest_dir: Path = Path("var/digests")
+    outbox_dir: Path = Path("var/outbox")
+    smtp_url: SecretStr | None = None
+    smtp_sender: str = "deskwatch <alerts@deskwatch.localhost>"
+    slack_webhook_url: SecretStr | None = None
+    # Named webhooks for desks.yaml `webhook:` names, as JSON: {"korea-desk": "https://..."}
+    slack_webhooks: dict[str, SecretStr] = Field(default_factory=dict)
+    allow_private_networks: bool = False
+    fetch_timeout_s: float = Field(default=20.0, gt=0)
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    sources_file: Path | None = None
+    topics_file: Path | None = None
+    desks_file: Path | None = None
+
+    @field_validator("state_url")
+    @classmethod
+    def _supported_database(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("sqlite:", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    def slack_webhook_for(self, name: str | None) -> SecretStr | None:
+        """The webhook URL for a desk's named webhook, else the default one."""
+        if name and name in self.slack_webhooks:
+            return self.slack_webhooks[name]
+        return self.slack_webhook_url
+
+
+def load_settings() -> Settings:
+    """Read settings, turning a validation failure into a one-line SettingsError."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise SettingsError(f"DESKWATCH_{field.upper()}: {first['msg']}") from exc
