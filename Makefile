@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export PREFECT_HOME ?= $(CURDIR)/var/prefect
 export PREFECT_LOGGING_EXTRA_LOGGERS ?= monitors,alerts,flows
 
-.PHONY: install run demo test lint typecheck bench eval server deploy worker clean
+.PHONY: install system-deps run demo test lint typecheck bench eval server deploy worker clean
 
 install: $(STAMP)
 
@@ -23,7 +23,10 @@ run: $(STAMP)           ## one full monitoring cycle over seeds/
 demo: $(STAMP)          ## the same cycle against the bundled offline replay site
 	$(BIN)/deskwatch demo
 
-test: $(STAMP)          ## lint, types and the whole test suite
+system-deps:            ## Debian packages the tests use (PostgreSQL); no-op when present
+	bash scripts/system-deps.sh
+
+test: $(STAMP) system-deps  ## lint, types and the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest

@@ -288,4 +288,4 @@ def _queue(conn: Connection, draft: OutboxDraft, now: datetime) -> int:
         stmt = sqlite.insert(outbox).values(**values).on_conflict_do_nothing()
     else:  # pragma: no cover - other databases are not supported
         raise RuntimeError(f"unsupported database {dialect}")
-    return conn.execute(stmt).rowcount or 0
+    return len(conn.execute(stmt.returning(outbox.c.id)).all())

@@ -44,3 +44,32 @@ def state_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DESKWATCH_ALLOW_PRIVATE_NETWORKS", "true")
     monkeypatch.setenv("DESKWATCH_FETCH_TIMEOUT_S", "5")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the session, or a skip that says why there is none."""
+    from tests.support.postgres import temporary_postgres, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with temporary_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs on a SQLite file and on PostgreSQL, with empty tables."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    import sqlalchemy as sa
+
+    from monitors.store import metadata
+
+    engine = sa.create_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+    yield url
