@@ -1,25 +1,13 @@
-"""`deskwatch demo`: one real cycle against a bundled replay site, with local mail and Slack sinks."""
+"""`deskwatch demo`: one real cycle against a bundled replay site, local mail and Slack sinks."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 
 from flows.sinks import SlackWebhookSink, SmtpSink
-
-REPLAY_ROOT = Path(str(resources.files("flows").joinpath("replay_site")))
-
-
-def demo_sources_file(base_url: str, directory: Path) -> Path:
-    """The demo's sources.yaml with `{base}` pointing at the running replay site."""
-    template = (REPLAY_ROOT / "sources.yaml").read_text(encoding="utf-8")
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "demo-sources.yaml"
-    path.write_text(template.replace("{base}", base_url), encoding="utf-8")
-    return path
 
 
 @contextmanager
@@ -37,10 +25,10 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 def run_demo(port: int) -> int:
     """Serve the replay site, start the sinks, run one cycle, print what was delivered."""
     from flows.commands import run_cycle
-    from flows.replay import ReplaySite
+    from flows.replay import ReplaySite, bundled_replay_dir, write_demo_sources
 
     with (
-        ReplaySite(REPLAY_ROOT / "site", port=port) as site,
+        ReplaySite(bundled_replay_dir() / "site", port=port) as site,
         SmtpSink() as smtp,
         SlackWebhookSink() as slack,
     ):
@@ -50,7 +38,7 @@ def run_demo(port: int) -> int:
             "DESKWATCH_ALLOW_PRIVATE_NETWORKS": "true",
         }
         with environment(sinks):
-            sources = demo_sources_file(site.base_url, Path("var/demo"))
+            sources = write_demo_sources(site.base_url, Path("var/demo/sources.yaml"))
             print(f"replay site {site.base_url}  smtp {smtp.url}  slack webhook {slack.url}")
             status = run_cycle(sources, None, None)
         print(

@@ -69,8 +69,6 @@ def digest_task(runtime_key: str, desk_id: str, day: date) -> list[str]:
     """Build and atomically write one desk's digest for one local day; return the paths."""
     rt = runtime(runtime_key)
     desk = next(d for d in rt.seeds.desks if d.id == desk_id)
-    digest = build_digest(
-        rt.store, desk, rt.seeds.topics, rt.seeds.sources, day, datetime.now(UTC)
-    )
+    digest = build_digest(rt.store, desk, rt.seeds.topics, rt.seeds.sources, day, datetime.now(UTC))
     paths = write_digest(digest, rt.settings.digest_dir)
     return [str(paths.md), str(paths.html), str(paths.json)]

@@ -24,11 +24,17 @@ from seeds.loader import load_seeds
 from seeds.models import Seeds
 
 
-def seeds_from(settings: Settings, sources: Path | None = None, topics: Path | None = None,
-               desks: Path | None = None) -> Seeds:
+def seeds_from(
+    settings: Settings,
+    sources: Path | None = None,
+    topics: Path | None = None,
+    desks: Path | None = None,
+) -> Seeds:
     """Seeds from explicit paths, else the DESKWATCH_*_FILE settings, else the bundled files."""
     return load_seeds(
-        sources or settings.sources_file, topics or settings.topics_file, desks or settings.desks_file
+        sources or settings.sources_file,
+        topics or settings.topics_file,
+        desks or settings.desks_file,
     )
 
 
@@ -110,4 +116,3 @@ def registered_runtime(settings: Settings, seeds: Seeds) -> Iterator[str]:
 def runtime(key: str) -> Runtime:
     with _LOCK:
         return _RUNTIMES[key]
-

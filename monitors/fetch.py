@@ -124,7 +124,9 @@ def _conditional_headers(validators: Validators | None) -> dict[str, str]:
 
 
 def _too_large(url: str, final_url: str, code: int, cap: int) -> FetchResult:
-    return FetchResult(FetchStatus.HARD, url, "too-large", f"body over {cap} bytes", final_url, code)
+    return FetchResult(
+        FetchStatus.HARD, url, "too-large", f"body over {cap} bytes", final_url, code
+    )
 
 
 def _classify_status(url: str, final_url: str, code: int) -> FetchResult:

@@ -71,7 +71,8 @@ class Matcher:
             for ref in refs:
                 if ref.whole_word and not _on_word_boundaries(lowered, start, end, ref.prefix):
                     continue
-                found.append(Hit(ref.topic, ref.group, start, end))
+                stop = _word_end(lowered, end) if ref.prefix else end
+                found.append(Hit(ref.topic, ref.group, start, stop))
         return found
 
     def match(self, document: Document) -> list[TopicMatch]:
@@ -105,6 +106,13 @@ def _on_word_boundaries(text: str, start: int, end: int, prefix: bool) -> bool:
     return prefix or end >= len(text) or not text[end].isalnum()
 
 
+def _word_end(text: str, end: int) -> int:
+    """Where the word a prefix term starts actually ends (troop* → troops)."""
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return end
+
+
 def _score(topic: TopicSpec, hits: list[Hit], title_end: int) -> int | None:
     """Sum of capped per-group weights, or None when a group is missing or an exclusion hit."""
     weights = [0] * len(topic.all)
@@ -118,18 +126,26 @@ def _score(topic: TopicSpec, hits: list[Hit], title_end: int) -> int | None:
 
 
 def _evidence(text: str, hits: list[Hit]) -> tuple[Evidence, ...]:
-    """Sentences holding hits, those covering the most distinct groups first."""
+    """Up to three distinct sentences holding hits, chosen by distinct groups, in text order."""
     bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
     sentences: dict[int, list[Hit]] = defaultdict(list)
     for hit in hits:
         sentences[bisect.bisect_right(bounds, hit.start) - 1].append(hit)
     ranked = sorted(sentences.items(), key=lambda kv: (-len({h.group for h in kv[1]}), kv[0]))
     passages: list[Evidence] = []
-    for index, sentence_hits in sorted(ranked[:MAX_PASSAGES]):
+    seen_texts: set[str] = set()
+    for index, sentence_hits in ranked:
+        if len(passages) == MAX_PASSAGES:
+            break
         start, end = bounds[index], min(bounds[index + 1], len(text))
         raw = text[start:end]
         stripped_start = start + (len(raw) - len(raw.lstrip()))
         passage = text[stripped_start:end].rstrip()
+        if passage in seen_texts:  # a headline repeated as the first line of the body
+            continue
+        seen_texts.add(passage)
         spans = sorted({(h.start - stripped_start, h.end - stripped_start) for h in sentence_hits})
-        passages.append(Evidence(passage, stripped_start, stripped_start + len(passage), tuple(spans)))
-    return tuple(passages)
+        passages.append(
+            Evidence(passage, stripped_start, stripped_start + len(passage), tuple(spans))
+        )
+    return tuple(sorted(passages, key=lambda e: e.start))

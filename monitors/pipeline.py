@@ -60,7 +60,9 @@ def check_source(
     if result.status is not FetchStatus.OK:
         store.record_check(source.id, "failed", result.reason, result.detail, checked_at)
         log.warning("source %s failed: %s (%s)", source.id, result.reason, result.detail)
-        return _report(source, SourceStatus.FAILED, result.reason, result.detail, started, checked_at)
+        return _report(
+            source, SourceStatus.FAILED, result.reason, result.detail, started, checked_at
+        )
     try:
         parsed = _parse(source, result.body, result.headers, result.final_url or source.url)
     except (FeedParseError, ValueError) as exc:
@@ -76,7 +78,11 @@ def check_source(
     # Validators are kept only when every new item was recorded: otherwise the next run
     # would get a 304 and never retry the items that failed this time.
     store.record_check(
-        source.id, "ok", "ok", parsed.malformed or "", checked_at,
+        source.id,
+        "ok",
+        "ok",
+        parsed.malformed or "",
+        checked_at,
         validators=result.validators if failed == 0 else None,
     )
     return SourceReport(

@@ -214,7 +214,9 @@ class Store:
             return conn.execute(
                 sa.select(items.c.story_key)
                 .where(
-                    sa.or_(items.c.fingerprint == fingerprint, items.c.canonical_url == canonical_url)
+                    sa.or_(
+                        items.c.fingerprint == fingerprint, items.c.canonical_url == canonical_url
+                    )
                 )
                 .order_by(items.c.id)
                 .limit(1)

@@ -1,4 +1,4 @@
-"""Pydantic models for the three seed files: what to watch (topics), where (sources), for whom (desks)."""
+"""Pydantic models for the seed files: what to watch (topics), where (sources), for whom (desks)."""
 
 from __future__ import annotations
 

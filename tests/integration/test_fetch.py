@@ -15,7 +15,9 @@ from monitors.models import FetchStatus, Validators
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[ReplaySite]:
-    (tmp_path / "feed.xml").write_text("<rss version='2.0'><channel><title>t</title></channel></rss>")
+    (tmp_path / "feed.xml").write_text(
+        "<rss version='2.0'><channel><title>t</title></channel></rss>"
+    )
     (tmp_path / "page.html").write_text("<html><body><p>hello</p></body></html>")
     with ReplaySite(tmp_path) as running:
         yield running
@@ -28,7 +30,9 @@ def fetcher() -> Iterator[Fetcher]:
     client.close()
 
 
-def test_second_get_with_stored_validators_is_not_modified(site: ReplaySite, fetcher: Fetcher) -> None:
+def test_second_get_with_stored_validators_is_not_modified(
+    site: ReplaySite, fetcher: Fetcher
+) -> None:
     first = fetcher.get(site.url("/feed.xml"))
     assert first.status is FetchStatus.OK and first.validators.etag
     second = fetcher.get(site.url("/feed.xml"), first.validators)
@@ -52,8 +56,11 @@ def test_redirect_is_followed(site: ReplaySite, fetcher: Fetcher) -> None:
 
 @pytest.mark.parametrize(
     ("status", "expected", "reason"),
-    [(404, FetchStatus.HARD, "http-4xx"), (503, FetchStatus.SOFT, "http-5xx"),
-     (429, FetchStatus.SOFT, "rate-limited")],
+    [
+        (404, FetchStatus.HARD, "http-4xx"),
+        (503, FetchStatus.SOFT, "http-5xx"),
+        (429, FetchStatus.SOFT, "rate-limited"),
+    ],
 )
 def test_http_errors_are_classified(
     site: ReplaySite, fetcher: Fetcher, status: int, expected: FetchStatus, reason: str

@@ -16,18 +16,35 @@ NOW = datetime(2024, 12, 17, 9, 0, tzinfo=UTC)
 
 def new_item(key: str, story: str) -> NewItem:
     return NewItem(
-        source_id="wire", item_key=key, url=f"https://wire.example/{key}",
-        canonical_url=f"https://wire.example/{key}", title=f"Story {key}", outlet="Wire",
-        published=NOW, detected_at=NOW, fingerprint=f"fp-{key}", story_key=story,
+        source_id="wire",
+        item_key=key,
+        url=f"https://wire.example/{key}",
+        canonical_url=f"https://wire.example/{key}",
+        title=f"Story {key}",
+        outlet="Wire",
+        published=NOW,
+        detected_at=NOW,
+        fingerprint=f"fp-{key}",
+        story_key=story,
     )
 
 
 def draft(desk: str, story: str) -> OutboxDraft:
     key = f"{desk}|email|troops|{story}"
     message = AlertMessage(
-        alert_key=key, desk_id=desk, desk_name=desk, channel="email", topic_id="troops",
-        topic_title="Troops", severity="high", score=5.0, headline=story, url="https://x.example",
-        outlet="Wire", detected_at=NOW, recipients=["desk@newsroom.example"],
+        alert_key=key,
+        desk_id=desk,
+        desk_name=desk,
+        channel="email",
+        topic_id="troops",
+        topic_title="Troops",
+        severity="high",
+        score=5.0,
+        headline=story,
+        url="https://x.example",
+        outlet="Wire",
+        detected_at=NOW,
+        recipients=["desk@newsroom.example"],
     )
     return OutboxDraft(key, desk, "email", "troops", story, message.model_dump_json())
 
@@ -41,7 +58,11 @@ def test_validators_change_only_when_given(database_url: str) -> None:
     store.record_check("wire", "failed", "timeout", "slow", NOW)
     assert store.validators("wire") == Validators('"abc"', "Tue, 17 Dec 2024")
     state = store.source_states()["wire"]
-    assert (state.last_status, state.last_reason, state.consecutive_failures) == ("failed", "timeout", 1)
+    assert (state.last_status, state.last_reason, state.consecutive_failures) == (
+        "failed",
+        "timeout",
+        1,
+    )
     assert state.last_ok_at == NOW
 
 

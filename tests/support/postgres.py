@@ -45,7 +45,9 @@ def temporary_postgres() -> Iterator[str]:
     os.chmod(root, 0o777)
     data, port = os.path.join(root, "data"), _free_port()
     run = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
-    subprocess.run(_as_postgres([f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres"]), **run)  # type: ignore[call-overload]
+    subprocess.run(
+        _as_postgres([f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres"]), **run
+    )  # type: ignore[call-overload]
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
     start = [f"{bindir}/pg_ctl", "-D", data, "-o", options, "-w", "-l", f"{root}/log", "start"]
     subprocess.run(_as_postgres(start), **run)  # type: ignore[call-overload]

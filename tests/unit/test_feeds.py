@@ -37,7 +37,9 @@ def test_guid_is_the_item_key_and_markup_is_stripped() -> None:
     first = parsed.items[0]
     assert first.key == "wire-101"
     assert first.summary == "Freight trains & passenger cars will cross the Tumen."
-    assert first.published is not None and first.published.isoformat() == "2024-12-16T23:30:00+00:00"
+    assert (
+        first.published is not None and first.published.isoformat() == "2024-12-16T23:30:00+00:00"
+    )
 
 
 def test_items_without_guid_are_keyed_by_canonical_link() -> None:

@@ -1,4 +1,4 @@
-"""Topic matching rules: word boundaries, prefixes, Hangul particles, exclusions, scoring, evidence."""
+"""Topic matching: word boundaries, prefixes, Hangul particles, exclusions, scoring, evidence."""
 
 from __future__ import annotations
 
@@ -87,3 +87,16 @@ def test_one_pass_serves_many_topics() -> None:
         Document("Seoul and Moscow trade barbs as North Korea courts Russia", "")
     )
     assert sorted(m.topic for m in found) == ["seoul", "troops"]
+
+
+def test_prefix_highlight_covers_the_whole_inflected_word() -> None:
+    spec = topic({"nk": ["North Korea*"], "t": ["troop*"]})
+    (match,) = Matcher([spec]).match(Document("North Korean troops deploy", ""))
+    (evidence,) = match.evidence
+    assert [evidence.text[s:e] for s, e in evidence.highlights] == ["North Korean", "troops"]
+
+
+def test_headline_repeated_in_the_body_is_quoted_once() -> None:
+    title = "North Korea thanks Russia"
+    (match,) = Matcher([topic(NK_RU)]).match(Document(title, f"{title}\nMore text."))
+    assert [e.text for e in match.evidence] == [title]

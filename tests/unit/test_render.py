@@ -1,0 +1,215 @@
+"""Email and Slack rendering: structure, determinism, and that feed text can never inject."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alerts.models import AlertMessage, OtherOutlet, Passage
+from alerts.render import (
+    SLACK_MAX_BLOCKS,
+    SLACK_TEXT_MAX,
+    highlight_runs,
+    message_id_for,
+    render_email,
+    render_slack,
+    render_slack_json,
+)
+
+SENDER = "deskwatch <alerts@example.org>"
+
+
+def make_alert(**changes: Any) -> AlertMessage:
+    """A realistic alert; keyword arguments replace fields."""
+    fields: dict[str, Any] = {
+        "alert_key": "newsdesk|email|troop-deployment|story-1",
+        "desk_id": "newsdesk",
+        "desk_name": "News Desk",
+        "channel": "email",
+        "topic_id": "troop-deployment",
+        "topic_title": "Troop deployment",
+        "severity": "high",
+        "score": 0.87,
+        "headline": "North Korean troops arrive in Kursk",
+        "url": "https://news.example.org/kursk?id=1&lang=en",
+        "outlet": "Example News",
+        "published": datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "detected_at": datetime(2025, 1, 2, 3, 10, tzinfo=UTC),
+        "passages": [
+            Passage(
+                text="Some 10,000 North Korean troops arrived in Kursk on Monday.",
+                highlights=[(12, 31)],
+            )
+        ],
+        "also_reported_by": [OtherOutlet(outlet="Other Wire", url="https://wire.example.net/a")],
+        "recipients": ["desk@example.org", "editor@example.org"],
+    }
+    fields.update(changes)
+    return AlertMessage(**fields)
+
+
+def parts(msg: EmailMessage) -> dict[str, str]:
+    """The text of each leaf part, keyed by content type."""
+    return {part.get_content_type(): str(part.get_content()) for part in msg.iter_parts()}
+
+
+def slack_texts(payload: dict[str, object]) -> list[str]:
+    """Every mrkdwn string in a payload, the fallback text included."""
+    texts = [str(payload["text"])]
+    blocks = payload["blocks"]
+    assert isinstance(blocks, list)
+    for block in blocks:
+        if "text" in block:
+            texts.append(block["text"]["text"])
+        texts.extend(element["text"] for element in block.get("elements", []))
+    return texts
+
+
+def test_email_is_multipart_alternative_with_text_and_html() -> None:
+    msg = render_email(make_alert(), SENDER)
+    assert msg.get_content_type() == "multipart/alternative"
+    bodies = parts(msg)
+    assert set(bodies) == {"text/plain", "text/html"}
+    assert "North Korean troops arrive in Kursk" in bodies["text/plain"]
+    assert "**North Korean troops**" in bodies["text/plain"]
+    assert "<mark" in bodies["text/html"] and "North Korean troops</mark>" in bodies["text/html"]
+    assert 'href="https://news.example.org/kursk?id=1&amp;lang=en"' in bodies["text/html"]
+    assert "Other Wire" in bodies["text/plain"] and "Also reported by" in bodies["text/html"]
+    assert "2025-01-02T03:04:05+00:00" in bodies["text/plain"]
+
+
+def test_email_headers() -> None:
+    alert = make_alert()
+    msg = render_email(alert, SENDER)
+    assert msg["Subject"] == "[deskwatch] Troop deployment: North Korean troops arrive in Kursk"
+    assert msg["From"] == SENDER
+    assert msg["To"] == "desk@example.org, editor@example.org"
+    assert msg["List-Id"] == "<newsdesk.deskwatch>"
+    assert msg["X-Deskwatch-Alert-Key"] == alert.alert_key
+    assert msg["Message-ID"] == message_id_for(alert.alert_key)
+    assert msg["Date"] == "Thu, 02 Jan 2025 03:10:00 +0000"
+
+
+def test_message_id_is_deterministic_per_key() -> None:
+    first = message_id_for("desk|email|topic|story")
+    assert first == message_id_for("desk|email|topic|story")
+    assert first != message_id_for("desk|email|topic|other-story")
+    assert first.startswith("<") and first.endswith("@deskwatch>")
+    # The whole message is reproducible too, so a re-send or a re-written .eml is the same bytes.
+    alert = make_alert()
+    assert render_email(alert, SENDER).as_bytes() == render_email(alert, SENDER).as_bytes()
+
+
+def test_subject_cannot_inject_headers() -> None:
+    msg = render_email(make_alert(headline="Breaking\r\nBcc: x@y\x00\x1b " + "x" * 400), SENDER)
+    subject = msg["Subject"]
+    assert "\r" not in subject and "\n" not in subject and "\x00" not in subject
+    assert len(subject) <= 200
+    assert msg["Bcc"] is None
+    reparsed = message_from_bytes(msg.as_bytes(), policy=default_policy)
+    assert reparsed["Bcc"] is None
+    assert reparsed["Subject"].startswith("[deskwatch] Troop deployment: Breaking Bcc: x@y")
+
+
+def test_html_escapes_feed_text_and_drops_unsafe_links() -> None:
+    alert = make_alert(headline="<script>alert(1)</script>", url="javascript:alert(1)")
+    html = parts(render_email(alert, SENDER))["text/html"]
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "javascript:" not in html
+
+
+HOSTILE = "Ping <!channel> and <@U123> then <https://evil.example|click> *bold* _it_ ~s~ `c` @here"
+
+
+def test_slack_payload_neutralises_feed_markup() -> None:
+    alert = make_alert(
+        channel="slack",
+        headline=HOSTILE,
+        outlet="<!here> Outlet",
+        passages=[Passage(text=HOSTILE, highlights=[(0, 4)])],
+        also_reported_by=[OtherOutlet(outlet="<@U999>", url="https://x.example/a|b>c<d")],
+    )
+    texts = slack_texts(render_slack(alert))
+    joined = "\n".join(texts)
+    for active in ("<!channel>", "<@U123>", "<!here>", "<@U999>", "<https://evil", "*bold*"):
+        assert active not in joined
+    for formatting in ("_it_", "~s~", "`c`"):
+        assert formatting not in joined
+    assert "@here" not in joined  # a word joiner splits the bare broadcast word
+    assert "&lt;!channel&gt;" in joined
+    assert "<https://x.example/a%7Cb%3Ec%3Cd|&lt;@U999&gt;>" in joined
+    assert "*Ping*" in joined  # our own highlight markup still works
+
+
+def test_slack_headline_link_and_fields() -> None:
+    payload = render_slack(make_alert(channel="slack"))
+    texts = slack_texts(payload)
+    assert texts[1] == (
+        "*<https://news.example.org/kursk?id=1&amp;lang=en|North Korean troops arrive in Kursk>*"
+    )
+    joined = "\n".join(texts)
+    assert "Example News" in joined and "2025-01-02T03:04:05+00:00" in joined
+    assert "Troop deployment" in joined
+    assert ">Some 10,000 *North Korean troops* arrived in Kursk on Monday." in joined
+    assert "*Also reported by:* <https://wire.example.net/a|Other Wire>" in joined
+    assert "North Korean troops arrive in Kursk" in str(payload["text"])
+
+
+def test_slack_respects_size_limits() -> None:
+    long_text = "&<>" * 3000 + " Pyongyang " + "word " * 2000
+    start = long_text.index("Pyongyang")
+    alert = make_alert(
+        channel="slack",
+        headline="H&" * 2000,
+        passages=[Passage(text=long_text, highlights=[(start, start + 9), (0, 9000)])] * 60,
+        also_reported_by=[
+            OtherOutlet(outlet=f"Outlet {i}", url=f"https://o{i}.example/") for i in range(500)
+        ],
+    )
+    payload = render_slack(alert)
+    blocks = payload["blocks"]
+    assert isinstance(blocks, list) and len(blocks) <= SLACK_MAX_BLOCKS
+    for text in slack_texts(payload):
+        assert len(text) <= SLACK_TEXT_MAX
+        assert text.count("*") % 2 == 0  # truncation never leaves a bold marker open
+        assert re.search(r"&(?!amp;|lt;|gt;)", text) is None  # no entity cut in half
+    assert "more matching passages" in json.dumps(payload)
+    assert json.loads(render_slack_json(alert)) == payload
+
+
+def test_highlight_runs_clamp_merge_and_trim() -> None:
+    passage = Passage(text="alpha beta gamma", highlights=[(4, 10), (6, 11), (-5, 2), (40, 50)])
+    assert highlight_runs(passage) == [
+        ("al", True),
+        ("ph", False),
+        ("a beta", True),
+        (" gamma", False),
+    ]
+    assert highlight_runs(Passage(text="line\r\nbreak")) == [("line  break", False)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab @&<>*_~`|\n"), max_size=4000),
+    spans=st.lists(st.tuples(st.integers(-5, 4005), st.integers(-5, 4005)), max_size=6),
+)
+def test_slack_passages_are_always_inert_and_bounded(
+    text: str, spans: list[tuple[int, int]]
+) -> None:
+    alert = make_alert(channel="slack", passages=[Passage(text=text, highlights=spans)])
+    blocks = render_slack(alert)["blocks"]
+    assert isinstance(blocks, list)
+    for block in blocks[4:-2]:  # the passage sections
+        body = block["text"]["text"]
+        assert len(body) <= SLACK_TEXT_MAX
+        assert not set("<>_~`\n") & set(body[1:])  # only our leading ">" quote survives
+        assert body.count("*") % 2 == 0
+        assert re.search(r"&(?!amp;|lt;|gt;)", body) is None

@@ -1,0 +1,150 @@
+"""The shipped seed files load and say what the design needs; bad files fail with one clear line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from flows.replay import bundled_replay_dir, write_demo_sources
+from monitors.errors import SeedError
+from seeds.loader import bundled_seed_path, load_file, load_seeds
+from seeds.models import ChannelKind, Seeds, SourceKind, SourcesFile, TopicsFile
+
+REQUIRED_TOPICS = {"troop-deployment", "arms-transfers", "seoul-moscow", "pyongyang-moscow-ties"}
+HANGUL = re.compile(r"[\uac00-\ud7af]")
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+BASE = "http://127.0.0.1:8000"
+
+
+@pytest.fixture(scope="module")
+def seeds() -> Seeds:
+    return load_seeds()
+
+
+def test_bundled_sources_cover_the_seed_outlets(seeds: Seeds) -> None:
+    ids = {s.id for s in seeds.sources}
+    transcript = [s for s in seeds.sources if s.kind is SourceKind.TRANSCRIPT_PAGE]
+
+    assert 8 <= len(seeds.sources) <= 12
+    assert {"nknews", "nknews-podcast", "joongang-daily", "scmp-asia", "korea-bizwire"} <= ids
+    assert {s.language for s in seeds.sources} == {"en", "ko", "ru"}
+    assert transcript and all(s.item_link_pattern and s.poll_minutes == 60 for s in transcript)
+    assert {s.poll_minutes for s in seeds.sources if s.kind is SourceKind.RSS} == {15}
+
+
+def test_required_topics_exist_with_hangul_and_cyrillic_terms(seeds: Seeds) -> None:
+    topics = {t.id: t for t in seeds.topics}
+
+    assert topics.keys() >= REQUIRED_TOPICS
+    for topic_id in sorted(REQUIRED_TOPICS):
+        terms = [term for group in topics[topic_id].all for term in group.terms]
+        assert any(HANGUL.search(term) for term in terms), topic_id
+        assert any(CYRILLIC.search(term) for term in terms), topic_id
+        assert 3 <= topics[topic_id].threshold <= 5, topic_id
+
+
+def test_arms_transfers_excludes_south_korean_export_deals(seeds: Seeds) -> None:
+    assert any("K2" in term for term in seeds.topic("arms-transfers").exclude)
+
+
+def test_desks_differ_in_topics_and_channels(seeds: Seeds) -> None:
+    desks = seeds.desks
+    topic_sets = {frozenset(d.topics) for d in desks}
+    channel_sets = {frozenset((c.kind, c.webhook, tuple(c.to)) for c in d.channels) for d in desks}
+    kinds = {c.kind for d in desks for c in d.channels}
+
+    assert len(desks) >= 2
+    assert len(topic_sets) == len(desks) and len(channel_sets) == len(desks)
+    assert {ChannelKind.EMAIL, ChannelKind.SLACK, ChannelKind.FILE} <= kinds
+    assert {topic for d in desks for topic in d.topics} >= REQUIRED_TOPICS
+
+
+def test_demo_sources_load_once_base_is_filled_in(tmp_path: Path) -> None:
+    path = write_demo_sources(BASE, tmp_path / "sources.yaml")
+
+    demo = load_file(path, SourcesFile)
+
+    assert 4 <= len(demo.sources) <= 5
+    assert all(s.id.startswith("demo-") and s.url.startswith(BASE + "/") for s in demo.sources)
+
+
+def test_demo_transcript_pattern_selects_only_episode_links(tmp_path: Path) -> None:
+    demo = load_file(write_demo_sources(BASE, tmp_path / "sources.yaml"), SourcesFile)
+    podcast = next(s for s in demo.sources if s.kind is SourceKind.TRANSCRIPT_PAGE)
+    index = (bundled_replay_dir() / "site" / "podcast" / "index.html").read_text(encoding="utf-8")
+    hrefs = {h.replace("{base}", BASE) for h in re.findall(r'href="([^"]+)"', index)}
+
+    assert podcast.item_link_pattern is not None
+    episodes = {h for h in hrefs if re.search(podcast.item_link_pattern, h)}
+
+    assert len(episodes) == 2
+    assert all("/podcast/episodes/" in h for h in episodes)
+
+
+def test_bad_url_names_file_entry_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "sources:\n"
+        "  - {id: good, name: Good, kind: rss, url: 'https://example.org/feed'}\n"
+        "  - {id: broken, name: Broken, kind: rss, url: 'ftp://example.org/feed'}\n",
+        encoding="utf-8",
+    )
+
+    message = _seed_error(lambda: load_file(path, SourcesFile))
+
+    assert str(path) in message
+    assert "sources[1] (id=broken).url" in message
+
+
+def test_unknown_desk_topic_names_file_entry_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "desks.yaml"
+    path.write_text(
+        "desks:\n"
+        "  - id: night-desk\n"
+        "    name: Night desk\n"
+        "    topics: [troop-deployment, moon-landing]\n"
+        "    channels: [{kind: file}]\n",
+        encoding="utf-8",
+    )
+
+    message = _seed_error(lambda: load_seeds(desks=path))
+
+    assert str(path) in message
+    assert "desks[0] (id=night-desk).topics[1]" in message
+    assert "moon-landing" in message
+
+
+def test_empty_topic_group_names_file_entry_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "topics.yaml"
+    path.write_text(
+        "topics:\n"
+        "  - id: ok-topic\n"
+        "    title: Fine\n"
+        "    all: [{name: words, terms: [alpha]}]\n"
+        "  - id: hollow\n"
+        "    title: Hollow\n"
+        "    all:\n"
+        "      - {name: words, terms: [alpha]}\n"
+        "      - {name: nothing, terms: []}\n",
+        encoding="utf-8",
+    )
+
+    message = _seed_error(lambda: load_file(path, TopicsFile))
+
+    assert str(path) in message
+    assert "topics[1] (id=hollow).all[1].terms" in message
+
+
+def test_bundled_paths_point_at_the_shipped_files() -> None:
+    assert bundled_seed_path("topics.yaml") == Path(__file__).parents[2] / "seeds" / "topics.yaml"
+
+
+def _seed_error(load: Callable[[], object]) -> str:
+    with pytest.raises(SeedError) as caught:
+        load()
+    message = str(caught.value)
+    assert "\n" not in message, message
+    return message
