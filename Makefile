@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 # Keep Prefect's own state inside the project unless the operator points elsewhere.
 export PREFECT_HOME ?= $(CURDIR)/var/prefect
 export PREFECT_LOGGING_EXTRA_LOGGERS ?= monitors,alerts,flows
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW ?= ignore
 
 .PHONY: install system-deps run demo test lint typecheck bench eval server deploy worker clean
 

@@ -13,6 +13,8 @@ import pytest
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="deskwatch-prefect-")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+# Core loggers are attached to Prefect (see Makefile); outside a flow run they must stay local.
+os.environ["PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW"] = "ignore"
 for _name in [n for n in os.environ if n.startswith("DESKWATCH_")]:
     del os.environ[_name]
 
