@@ -11,7 +11,7 @@ from flows.settings import load_settings
 from monitors.errors import DeskwatchError, SeedError
 from monitors.extract import extract_article
 from monitors.fetch import Fetcher, FetchPolicy
-from monitors.match import EXCLUDE, Matcher
+from monitors.match import Matcher
 from monitors.models import Document, FetchStatus
 from seeds.loader import bundled_seed_path, load_file
 from seeds.models import SourcesFile, TopicsFile
@@ -70,26 +70,29 @@ def match_files(topics_path: Path | None, paths: Sequence[Path]) -> int:
 
 
 def explain_topic(topics_path: Path | None, topic_id: str, path: Path) -> int:
-    """Print, group by group, which terms of a topic occur in a file and the verdict."""
+    """Print which terms of each group occur, which clauses hold, the score and the verdict."""
     matcher = _matcher(topics_path)
-    index = next((i for i, t in enumerate(matcher.topics) if t.id == topic_id), None)
-    if index is None:
+    if topic_id not in {t.id for t in matcher.topics}:
         known = ", ".join(t.id for t in matcher.topics)
         raise SeedError(f"unknown topic {topic_id!r} (known: {known})")
-    topic = matcher.topics[index]
     document = read_document(path)
-    text = document.text
-    hits = [h for h in matcher.hits(text) if h.topic == index]
-    print(f"topic {topic.id}: {topic.title} (threshold {topic.threshold})")
-    for g_index, group in enumerate(topic.all):
-        words = sorted({text[h.start : h.end] for h in hits if h.group == g_index})
-        print(f"  all/{group.name}: {', '.join(words) if words else 'NO HIT'}")
-    excluded = sorted({text[h.start : h.end] for h in hits if h.group == EXCLUDE})
-    print(f"  exclude: {', '.join(excluded) if excluded else 'none'}")
-    found = [m for m in matcher.match(document) if m.topic == topic_id]
-    verdict = f"MATCH score {found[0].score}" if found else "no match"
-    print(f"verdict: {verdict}")
-    for evidence in found[0].evidence if found else ():
+    why = matcher.explain(document, topic_id)
+    topic = why.topic
+    print(f"topic {topic.id}: {topic.title} (severity {topic.severity})")
+    print("groups")
+    for name, located in why.group_hits.items():
+        words = [f"{document.text[h.hit.start : h.hit.end]} ({h.field})" for h in located[:8]]
+        more = f" … {len(located) - 8} more" if len(located) > 8 else ""
+        print(f"  {name:<16} {', '.join(words) + more if words else '-'}")
+    print("rule")
+    for clause in why.clauses:
+        print(f"  [{'x' if clause.holds else ' '}] {clause.path:<12} {clause.text}")
+    for clause in why.exclusions:
+        state = "SUPPRESSES" if clause.holds else "does not hold"
+        print(f"  exclude {clause.path:<12} {clause.text}: {state}")
+    verdict = "MATCH" if why.match else "no match"
+    print(f"score {why.score} / threshold {topic.threshold}: {verdict}")
+    for evidence in why.match.evidence if why.match else ():
         print(f"  [{evidence.start}:{evidence.end}] {evidence.text}")
     return EXIT_OK
 

@@ -1,151 +1,231 @@
-"""Topic matching: one Aho-Corasick pass over a document for every topic, then per-topic rules.
+"""Topic matching: one term search over a document for every topic, then each topic's rule.
 
-Term rules: case-insensitive; Latin and Cyrillic terms match whole words unless they end in `*`
-(a prefix, for inflected forms); Hangul and CJK terms match anywhere, so particles may follow.
-A topic fires when each group in `all` has a hit and no `exclude` term occurs; its score is the
-sum over groups of min(hits, 3), a title hit counting 2, and it must reach the topic threshold.
+A topic fires when its rule holds, no exclusion holds, and its score reaches the threshold.
+The score sums, per group that supports the rule, the weights of its hits (title, lead and body
+weigh differently), each group capped so one repeated word cannot carry a topic alone.
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import ahocorasick
-
 from monitors.models import Document, Evidence, TopicMatch
+from monitors.terms import TermHit, TermIndex
 from seeds.models import TopicSpec
+from seeds.rules import (
+    AllOf,
+    AnyOf,
+    GroupRef,
+    Near,
+    Node,
+    NotOf,
+    describe,
+    parse_rule,
+    referenced_groups,
+)
 
-EXCLUDE = -1
-MAX_HITS_PER_GROUP = 3
-TITLE_WEIGHT = 2
+GROUP_CAP = 6.0
 MAX_PASSAGES = 3
-_SPACED_SCRIPT = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af]")
+LEAD_CHARS = 400
 _SENTENCE_END = re.compile(r"(?<=[.!?。？！])\s+|\n+")
+_TOKEN = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
-class _TermRef:
-    topic: int
-    group: int  # index into topic.all, or EXCLUDE
-    whole_word: bool
-    prefix: bool
+class Located:
+    """A term hit with its word index and the document field it fell in."""
+
+    hit: TermHit
+    token: int
+    field: str
 
 
 @dataclass(frozen=True, slots=True)
-class Hit:
-    topic: int
-    group: int
-    start: int
-    end: int
+class ClauseResult:
+    path: str
+    text: str
+    holds: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Everything that decided whether one topic matched one document."""
+
+    topic: TopicSpec
+    group_hits: dict[str, list[Located]]
+    clauses: tuple[ClauseResult, ...]
+    exclusions: tuple[ClauseResult, ...]
+    score: float
+    match: TopicMatch | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    spec: TopicSpec
+    rule: Node
+    exclude: tuple[Node, ...]
+    group_ids: dict[str, str]  # topic-local group name -> shared index id
 
 
 class Matcher:
-    """All topics compiled into one automaton; `match` is pure and thread-safe."""
+    """All topics compiled once; `match` and `explain` are pure and thread-safe."""
 
     def __init__(self, topics: Sequence[TopicSpec]) -> None:
         self.topics = tuple(topics)
-        self._automaton = ahocorasick.Automaton()
-        refs: dict[str, list[_TermRef]] = defaultdict(list)
-        for t_index, topic in enumerate(self.topics):
-            for g_index, group in enumerate(topic.all):
-                for term in group.terms:
-                    _add(refs, term, t_index, g_index)
-            for term in topic.exclude:
-                _add(refs, term, t_index, EXCLUDE)
-        for key, term_refs in refs.items():
-            self._automaton.add_word(key, (len(key), tuple(term_refs)))
-        self._automaton.make_automaton()
-
-    def hits(self, text: str) -> list[Hit]:
-        """Every term occurrence in `text` that respects its word-boundary rule."""
-        lowered = text.lower()
-        if len(lowered) != len(text):  # a few characters change length when lowered
-            lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        found: list[Hit] = []
-        for end_index, (length, refs) in self._automaton.iter(lowered):
-            start, end = end_index - length + 1, end_index + 1
-            for ref in refs:
-                if ref.whole_word and not _on_word_boundaries(lowered, start, end, ref.prefix):
-                    continue
-                stop = _word_end(lowered, end) if ref.prefix else end
-                found.append(Hit(ref.topic, ref.group, start, stop))
-        return found
+        index_groups: dict[str, list[str]] = {}
+        self._compiled: list[_Compiled] = []
+        for topic in self.topics:
+            rule = parse_rule(topic.rule, "rule", topic.groups)
+            exclude = tuple(
+                parse_rule(c, f"exclude[{i}]", topic.groups) for i, c in enumerate(topic.exclude)
+            )
+            used = referenced_groups(rule).union(*(referenced_groups(n) for n in exclude))
+            group_ids = {name: _group_id(name, topic.groups[name]) for name in sorted(used)}
+            for name, group_id in group_ids.items():
+                index_groups[group_id] = topic.groups[name]
+            self._compiled.append(_Compiled(topic, rule, exclude, group_ids))
+        self.index = TermIndex(index_groups)
 
     def match(self, document: Document) -> list[TopicMatch]:
-        """Topics whose rules the document satisfies, best score first."""
+        """Topics the document matches, best score first."""
+        located = self._locate(document)
+        found = [e.match for c in self._compiled if (e := _explain(c, located, document)).match]
+        return sorted((m for m in found if m), key=lambda m: (-m.score, m.topic))
+
+    def explain(self, document: Document, topic_id: str) -> Explanation:
+        compiled = next(c for c in self._compiled if c.spec.id == topic_id)
+        return _explain(compiled, self._locate(document), document)
+
+    def _locate(self, document: Document) -> dict[str, list[Located]]:
         text = document.text
-        by_topic: dict[int, list[Hit]] = defaultdict(list)
-        for hit in self.hits(text):
-            by_topic[hit.topic].append(hit)
+        token_starts = [m.start() for m in _TOKEN.finditer(text)]
         title_end = len(document.title)
-        results: list[TopicMatch] = []
-        for t_index, topic_hits in by_topic.items():
-            topic = self.topics[t_index]
-            score = _score(topic, topic_hits, title_end)
-            if score is None or score < topic.threshold:
-                continue
-            evidence = _evidence(text, [h for h in topic_hits if h.group != EXCLUDE])
-            results.append(TopicMatch(topic.id, float(score), topic.severity, evidence))
-        return sorted(results, key=lambda m: (-m.score, m.topic))
+        lead_end = title_end + 2 + _lead_length(document.body)
+        by_group: dict[str, list[Located]] = defaultdict(list)
+        for hit in self.index.search(text):
+            field = "title" if hit.start < title_end else "lead" if hit.start < lead_end else "body"
+            token = bisect.bisect_right(token_starts, hit.start) - 1
+            by_group[hit.group].append(Located(hit, token, field))
+        return by_group
 
 
-def _add(refs: dict[str, list[_TermRef]], term: str, topic: int, group: int) -> None:
-    prefix = term.endswith("*")
-    key = term.rstrip("*").strip().lower()
-    whole_word = not _SPACED_SCRIPT.search(key)
-    refs[key].append(_TermRef(topic, group, whole_word, prefix))
+def _group_id(name: str, terms: Sequence[str]) -> str:
+    """Identical groups shared by several topics are searched once."""
+    digest = hashlib.sha1("\x1f".join(terms).encode()).hexdigest()[:10]
+    return f"{name}#{digest}"
 
 
-def _on_word_boundaries(text: str, start: int, end: int, prefix: bool) -> bool:
-    if start > 0 and text[start - 1].isalnum():
-        return False
-    return prefix or end >= len(text) or not text[end].isalnum()
+def _lead_length(body: str) -> int:
+    first_paragraph = body.split("\n", 1)[0]
+    return min(len(first_paragraph), LEAD_CHARS)
 
 
-def _word_end(text: str, end: int) -> int:
-    """Where the word a prefix term starts actually ends (troop* → troops)."""
-    while end < len(text) and text[end].isalnum():
-        end += 1
-    return end
+def _explain(
+    compiled: _Compiled, located: dict[str, list[Located]], document: Document
+) -> Explanation:
+    spec = compiled.spec
+    hits = {name: located.get(gid, []) for name, gid in compiled.group_ids.items()}
+    holds, support = _evaluate(compiled.rule, hits)
+    clauses = tuple(_clauses(compiled.rule, hits))
+    exclusions = tuple(
+        ClauseResult(f"exclude[{i}]", describe(node), _evaluate(node, hits)[0])
+        for i, node in enumerate(compiled.exclude)
+    )
+    score = _score(support, spec)
+    matched = holds and not any(e.holds for e in exclusions) and score >= spec.threshold
+    match = None
+    if matched:
+        match = TopicMatch(
+            topic=spec.id,
+            score=round(score, 2),
+            severity=spec.severity,
+            evidence=_evidence(document.text, support),
+            clauses=tuple(c.text for c in clauses if c.holds),
+        )
+    return Explanation(spec, hits, clauses, exclusions, round(score, 2), match)
 
 
-def _score(topic: TopicSpec, hits: list[Hit], title_end: int) -> int | None:
-    """Sum of capped per-group weights, or None when a group is missing or an exclusion hit."""
-    weights = [0] * len(topic.all)
-    for hit in hits:
-        if hit.group == EXCLUDE:
-            return None
-        weights[hit.group] += TITLE_WEIGHT if hit.start < title_end else 1
-    if not all(weights):
-        return None
-    return sum(min(w, MAX_HITS_PER_GROUP) for w in weights)
+def _clauses(rule: Node, hits: dict[str, list[Located]]) -> list[ClauseResult]:
+    """The top-level parts of a rule and whether each held."""
+    parts = rule.parts if isinstance(rule, AllOf | AnyOf) else (rule,)
+    op = "all" if isinstance(rule, AllOf) else "any"
+    return [
+        ClauseResult(
+            f"rule.{op}[{i}]" if isinstance(rule, AllOf | AnyOf) else "rule",
+            describe(part),
+            _evaluate(part, hits)[0],
+        )
+        for i, part in enumerate(parts)
+    ]
 
 
-def _evidence(text: str, hits: list[Hit]) -> tuple[Evidence, ...]:
+def _evaluate(node: Node, hits: dict[str, list[Located]]) -> tuple[bool, list[Located]]:
+    """Whether a node holds, and the hits that make it hold."""
+    if isinstance(node, GroupRef):
+        found = hits.get(node.name, [])
+        return bool(found), list(found)
+    if isinstance(node, NotOf):
+        return not _evaluate(node.part, hits)[0], []
+    if isinstance(node, Near):
+        return _near(node, hits)
+    results = [_evaluate(part, hits) for part in node.parts]
+    ok = (all if isinstance(node, AllOf) else any)(r[0] for r in results)
+    return ok, [h for r in results if r[0] for h in r[1]] if ok else []
+
+
+def _near(node: Near, hits: dict[str, list[Located]]) -> tuple[bool, list[Located]]:
+    left = sorted((h for g in node.left for h in hits.get(g, [])), key=lambda h: h.token)
+    right = sorted((h for g in node.right for h in hits.get(g, [])), key=lambda h: h.token)
+    right_tokens = [h.token for h in right]
+    support: dict[tuple[str, int], Located] = {}
+    for a in left:
+        low = a.token + 1 if node.ordered else a.token - node.within
+        lo = bisect.bisect_left(right_tokens, low)
+        hi = bisect.bisect_right(right_tokens, a.token + node.within)
+        for b in right[lo:hi]:
+            if (a.hit.group, a.hit.start) != (b.hit.group, b.hit.start):
+                support[(a.hit.group, a.hit.start)] = a
+                support[(b.hit.group, b.hit.start)] = b
+    return bool(support), list(support.values())
+
+
+def _score(support: list[Located], spec: TopicSpec) -> float:
+    weights = {"title": spec.weights.title, "lead": spec.weights.lead, "body": spec.weights.body}
+    per_group: dict[str, float] = defaultdict(float)
+    seen: set[tuple[str, int]] = set()
+    for located in support:
+        key = (located.hit.group, located.hit.start)
+        if key not in seen:
+            seen.add(key)
+            per_group[located.hit.group] += weights[located.field]
+    return sum(min(total, GROUP_CAP) for total in per_group.values())
+
+
+def _evidence(text: str, support: list[Located]) -> tuple[Evidence, ...]:
     """Up to three distinct sentences holding hits, chosen by distinct groups, in text order."""
     bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
-    sentences: dict[int, list[Hit]] = defaultdict(list)
-    for hit in hits:
-        sentences[bisect.bisect_right(bounds, hit.start) - 1].append(hit)
-    ranked = sorted(sentences.items(), key=lambda kv: (-len({h.group for h in kv[1]}), kv[0]))
+    sentences: dict[int, dict[tuple[int, int], str]] = defaultdict(dict)
+    for located in support:
+        hit = located.hit
+        sentences[bisect.bisect_right(bounds, hit.start) - 1][(hit.start, hit.end)] = hit.group
+    ranked = sorted(sentences.items(), key=lambda kv: (-len(set(kv[1].values())), kv[0]))
     passages: list[Evidence] = []
     seen_texts: set[str] = set()
-    for index, sentence_hits in ranked:
+    for index, spans in ranked:
         if len(passages) == MAX_PASSAGES:
             break
         start, end = bounds[index], min(bounds[index + 1], len(text))
         raw = text[start:end]
-        stripped_start = start + (len(raw) - len(raw.lstrip()))
-        passage = text[stripped_start:end].rstrip()
-        if passage in seen_texts:  # a headline repeated as the first line of the body
+        first = start + (len(raw) - len(raw.lstrip()))
+        passage = text[first:end].rstrip()
+        if not passage or passage in seen_texts:  # a headline repeated as the body's first line
             continue
         seen_texts.add(passage)
-        spans = sorted({(h.start - stripped_start, h.end - stripped_start) for h in sentence_hits})
-        passages.append(
-            Evidence(passage, stripped_start, stripped_start + len(passage), tuple(spans))
-        )
+        relative = tuple(sorted((s - first, e - first) for s, e in spans))
+        passages.append(Evidence(passage, first, first + len(passage), relative))
     return tuple(sorted(passages, key=lambda e: e.start))

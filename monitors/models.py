@@ -89,6 +89,7 @@ class TopicMatch:
     score: float
     severity: str
     evidence: tuple[Evidence, ...]
+    clauses: tuple[str, ...] = ()  # the parts of the topic's rule that held
 
 
 class SourceStatus(StrEnum):
@@ -141,3 +142,14 @@ class OutboxDraft:
     topic_id: str
     story_key: str
     payload_json: str
+    kind: str = "new"  # "update": queued only when the desk was already told the story
+
+
+@dataclass(frozen=True, slots=True)
+class StoryNews:
+    """What a new copy means for its story, as the alert planner needs it."""
+
+    told: frozenset[str] = frozenset()  # alert keys already queued for this story
+    update: int = 0  # number of the update this copy may send; 0 when it may not
+    update_topics: frozenset[str] = frozenset()  # topics on which the copy states new figures
+    others: tuple[tuple[str, str], ...] = ()  # (outlet, url) of earlier copies

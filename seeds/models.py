@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from seeds.rules import parse_rule
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -75,35 +77,83 @@ class SourcesFile(_Strict):
         return self
 
 
-class TermGroup(_Strict):
-    """A named set of interchangeable terms; the group fires when any term occurs."""
+class FieldWeights(_Strict):
+    """How much a term hit counts in each part of a document."""
 
-    name: Slug
-    terms: list[str] = Field(min_length=1)
+    title: float = Field(default=3.0, ge=0)
+    lead: float = Field(default=2.0, ge=0)
+    body: float = Field(default=1.0, ge=0)
 
-    @field_validator("terms")
-    @classmethod
-    def _no_blank_terms(cls, value: list[str]) -> list[str]:
-        for term in value:
-            if not term.strip():
-                raise ValueError("a term is empty")
-        return value
+
+TermList = list[str]
+
+
+def _check_groups(groups: dict[str, TermList]) -> dict[str, TermList]:
+    for name, terms in groups.items():
+        _slug(name)
+        if not terms:
+            raise ValueError(f"clause groups.{name}: empty group")
+        for index, term in enumerate(terms):
+            if not isinstance(term, str) or not term.strip("*= "):
+                raise ValueError(f"clause groups.{name}[{index}]: empty term")
+    return groups
 
 
 class TopicSpec(_Strict):
-    """A watch topic: every group in `all` must fire; any term in `exclude` vetoes the match."""
+    """A watch topic: named term groups, a rule over them, exclusions, threshold and severity."""
 
     id: Slug
     title: str = Field(min_length=1)
     description: str = ""
     severity: Literal["low", "medium", "high"] = "medium"
-    threshold: float = Field(default=1.0, ge=0)
-    all: list[TermGroup] = Field(min_length=1)
-    exclude: list[str] = Field(default_factory=list)
+    threshold: float = Field(default=4.0, ge=0)
+    weights: FieldWeights = FieldWeights()
+    groups: dict[str, TermList] = Field(default_factory=dict)
+    rule: Any
+    exclude: list[Any] = Field(default_factory=list)
+
+    @field_validator("groups")
+    @classmethod
+    def _groups_are_not_empty(cls, value: dict[str, TermList]) -> dict[str, TermList]:
+        return _check_groups(value)
+
+    @model_validator(mode="after")
+    def _rules_parse(self) -> TopicSpec:
+        parse_rule(self.rule, "rule", self.groups)
+        for index, clause in enumerate(self.exclude):
+            parse_rule(clause, f"exclude[{index}]", self.groups)
+        return self
 
 
 class TopicsFile(_Strict):
+    """Topics plus groups shared by all of them (a topic's own group of the same name wins)."""
+
+    groups: dict[str, TermList] = Field(default_factory=dict)
     topics: list[TopicSpec] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _share_groups(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("groups", {}), dict):
+            return data
+        shared = data.get("groups") or {}
+        topics = data.get("topics")
+        if isinstance(topics, list):
+            data = {
+                **data,
+                "topics": [
+                    {**t, "groups": {**shared, **(t.get("groups") or {})}}
+                    if isinstance(t, dict)
+                    else t
+                    for t in topics
+                ],
+            }
+        return data
+
+    @field_validator("groups")
+    @classmethod
+    def _groups_are_not_empty(cls, value: dict[str, TermList]) -> dict[str, TermList]:
+        return _check_groups(value)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> TopicsFile:

@@ -12,6 +12,7 @@ from flows.replay import bundled_replay_dir, write_demo_sources
 from monitors.errors import SeedError
 from seeds.loader import bundled_seed_path, load_file, load_seeds
 from seeds.models import ChannelKind, Seeds, SourceKind, SourcesFile, TopicsFile
+from seeds.rules import parse_rule, referenced_groups
 
 REQUIRED_TOPICS = {"troop-deployment", "arms-transfers", "seoul-moscow", "pyongyang-moscow-ties"}
 HANGUL = re.compile(r"[\uac00-\ud7af]")
@@ -40,14 +41,18 @@ def test_required_topics_exist_with_hangul_and_cyrillic_terms(seeds: Seeds) -> N
 
     assert topics.keys() >= REQUIRED_TOPICS
     for topic_id in sorted(REQUIRED_TOPICS):
-        terms = [term for group in topics[topic_id].all for term in group.terms]
-        assert any(HANGUL.search(term) for term in terms), topic_id
-        assert any(CYRILLIC.search(term) for term in terms), topic_id
-        assert 3 <= topics[topic_id].threshold <= 5, topic_id
+        for group_name in referenced_groups(
+            parse_rule(topics[topic_id].rule, "rule", topics[topic_id].groups)
+        ):
+            terms = topics[topic_id].groups[group_name]
+            assert any(HANGUL.search(term) for term in terms), (topic_id, group_name)
+            assert any(CYRILLIC.search(term) for term in terms), (topic_id, group_name)
 
 
 def test_arms_transfers_excludes_south_korean_export_deals(seeds: Seeds) -> None:
-    assert any("K2" in term for term in seeds.topic("arms-transfers").exclude)
+    topic = seeds.topic("arms-transfers")
+    assert topic.exclude
+    assert any("K2" in term for term in topic.groups["sk-arms-deals"])
 
 
 def test_desks_differ_in_topics_and_channels(seeds: Seeds) -> None:
@@ -123,19 +128,20 @@ def test_empty_topic_group_names_file_entry_and_field(tmp_path: Path) -> None:
         "topics:\n"
         "  - id: ok-topic\n"
         "    title: Fine\n"
-        "    all: [{name: words, terms: [alpha]}]\n"
+        "    groups: {words: [alpha]}\n"
+        "    rule: words\n"
         "  - id: hollow\n"
         "    title: Hollow\n"
-        "    all:\n"
-        "      - {name: words, terms: [alpha]}\n"
-        "      - {name: nothing, terms: []}\n",
+        "    groups: {words: [alpha], nothing: []}\n"
+        "    rule: {all: [words, nothing]}\n",
         encoding="utf-8",
     )
 
     message = _seed_error(lambda: load_file(path, TopicsFile))
 
     assert str(path) in message
-    assert "topics[1] (id=hollow).all[1].terms" in message
+    assert "topics[1] (id=hollow).groups" in message
+    assert "clause groups.nothing: empty group" in message
 
 
 def test_bundled_paths_point_at_the_shipped_files() -> None:
