@@ -40,8 +40,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP)          ## benchmarks; figures printed and saved under var/bench/
 	$(BIN)/python -m bench
+
+eval: $(STAMP)           ## topic matching precision/recall/F1 on the labelled development set
+	$(BIN)/python -m eval
 
 server: $(STAMP)        ## a local Prefect server with its UI on http://127.0.0.1:4200
 	$(BIN)/prefect server start --host 127.0.0.1

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench [NAME...]` runs every bench/*_bench.py and saves figures."""
