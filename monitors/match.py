@@ -94,8 +94,17 @@ class Matcher:
     def match(self, document: Document) -> list[TopicMatch]:
         """Topics the document matches, best score first."""
         located = self._locate(document)
-        found = [e.match for c in self._compiled if (e := _explain(c, located, document)).match]
-        return sorted((m for m in found if m), key=lambda m: (-m.score, m.topic))
+        found: list[TopicMatch] = []
+        for compiled in self._compiled:
+            # No hit at all means a score of 0: only a zero threshold could still fire.
+            if compiled.spec.threshold > 0 and not any(
+                gid in located for gid in compiled.group_ids.values()
+            ):
+                continue
+            match = _explain(compiled, located, document, clauses=False).match
+            if match is not None:
+                found.append(match)
+        return sorted(found, key=lambda m: (-m.score, m.topic))
 
     def explain(self, document: Document, topic_id: str) -> Explanation:
         compiled = next(c for c in self._compiled if c.spec.id == topic_id)
@@ -126,12 +135,18 @@ def _lead_length(body: str) -> int:
 
 
 def _explain(
-    compiled: _Compiled, located: dict[str, list[Located]], document: Document
+    compiled: _Compiled,
+    located: dict[str, list[Located]],
+    document: Document,
+    clauses: bool = True,
 ) -> Explanation:
+    """Evaluate one topic; per-clause results are computed for explanations and for matches."""
     spec = compiled.spec
     hits = {name: located.get(gid, []) for name, gid in compiled.group_ids.items()}
     holds, support = _evaluate(compiled.rule, hits)
-    clauses = tuple(_clauses(compiled.rule, hits))
+    if not holds and not clauses:
+        return Explanation(spec, hits, (), (), 0.0, None)
+    clause_results = tuple(_clauses(compiled.rule, hits))
     exclusions = tuple(
         ClauseResult(f"exclude[{i}]", describe(node), _evaluate(node, hits)[0])
         for i, node in enumerate(compiled.exclude)
@@ -145,9 +160,9 @@ def _explain(
             score=round(score, 2),
             severity=spec.severity,
             evidence=_evidence(document.text, support),
-            clauses=tuple(c.text for c in clauses if c.holds),
+            clauses=tuple(c.text for c in clause_results if c.holds),
         )
-    return Explanation(spec, hits, clauses, exclusions, round(score, 2), match)
+    return Explanation(spec, hits, clause_results, exclusions, round(score, 2), match)
 
 
 def _clauses(rule: Node, hits: dict[str, list[Located]]) -> list[ClauseResult]:
