@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from flows.settings import load_settings
@@ -122,11 +123,27 @@ def check_sources(sources_path: Path | None) -> int:
 
 
 def write_digests(
-    day: str, desk: str | None, sources: Path | None, topics: Path | None, desks: Path | None
+    day: str,
+    desk: str | None,
+    sources: Path | None,
+    topics: Path | None,
+    desks: Path | None,
+    email: bool = False,
 ) -> int:
+    """Write (and with `email`, send) each desk's digest; 3 when an email could not go."""
     from flows.poll import daily_digest
+    from monitors.errors import DeliveryError
 
-    written = daily_digest(day, desk, _str(sources), _str(topics), _str(desks))
+    if day not in ("today", "yesterday"):
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise DeskwatchError(f"--date: {day!r} is not YYYY-MM-DD, today or yesterday") from None
+    try:
+        written = daily_digest(day, desk, _str(sources), _str(topics), _str(desks), email)
+    except DeliveryError as exc:
+        print(f"deskwatch: digests written, but {exc}", file=sys.stderr)
+        return EXIT_PARTIAL
     for desk_id, paths in written.items():
         print(f"digest {desk_id}: {paths[0]}")
     return EXIT_OK
@@ -136,7 +153,9 @@ def run_cycle(sources: Path | None, topics: Path | None, desks: Path | None) -> 
     """Poll everything once, deliver, write today's digests, and print what happened."""
     from flows.poll import daily_digest, poll_sources
     from flows.report import print_cycle
+    from flows.wiring import seeds_from
 
+    seeds_from(load_settings(), sources, topics, desks)  # a bad entry stops here, before Prefect
     summary = poll_sources(_str(sources), _str(topics), _str(desks))
     written = daily_digest("today", None, _str(sources), _str(topics), _str(desks))
     print_cycle(summary, written)

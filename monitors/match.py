@@ -32,6 +32,7 @@ from seeds.rules import (
 GROUP_CAP = 6.0
 MAX_PASSAGES = 3
 LEAD_CHARS = 400
+SENTENCE_GAP = 100_000  # word positions of consecutive sentences are this far apart
 _SENTENCE_END = re.compile(r"(?<=[.!?。？！])\s+|\n+")
 _TOKEN = re.compile(r"\w+")
 
@@ -113,12 +114,15 @@ class Matcher:
     def _locate(self, document: Document) -> dict[str, list[Located]]:
         text = document.text
         token_starts = [m.start() for m in _TOKEN.finditer(text)]
+        sentence_starts = _sentence_bounds(text)
         title_end = len(document.title)
         lead_end = title_end + 2 + _lead_length(document.body)
         by_group: dict[str, list[Located]] = defaultdict(list)
         for hit in self.index.search(text):
             field = "title" if hit.start < title_end else "lead" if hit.start < lead_end else "body"
-            token = bisect.bisect_right(token_starts, hit.start) - 1
+            # Proximity stays inside a sentence: each sentence starts far from the previous one.
+            sentence = bisect.bisect_right(sentence_starts, hit.start) - 1
+            token = bisect.bisect_right(token_starts, hit.start) - 1 + sentence * SENTENCE_GAP
             by_group[hit.group].append(Located(hit, token, field))
         return by_group
 
@@ -221,9 +225,14 @@ def _score(support: list[Located], spec: TopicSpec) -> float:
     return sum(min(total, GROUP_CAP) for total in per_group.values())
 
 
+def _sentence_bounds(text: str) -> list[int]:
+    """Start offsets of the sentences (and lines) of a text; the title is a line of its own."""
+    return [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+
+
 def _evidence(text: str, support: list[Located]) -> tuple[Evidence, ...]:
     """Up to three distinct sentences holding hits, chosen by distinct groups, in text order."""
-    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
+    bounds = [*_sentence_bounds(text), len(text) + 1]
     sentences: dict[int, dict[tuple[int, int], str]] = defaultdict(dict)
     for located in support:
         hit = located.hit
