@@ -64,7 +64,7 @@ def throughput(matcher: Matcher, documents: list[Document]) -> dict[str, float]:
 def main() -> dict[str, Any]:
     documents, source = corpus_documents()
     shipped = load_file(bundled_seed_path("topics.yaml"), TopicsFile).topics
-    figures = {
+    figures: dict[str, Any] = {
         "text": source,
         "shipped_topics": {"topics": len(shipped), **throughput(Matcher(shipped), documents)},
         "synthetic_100": {
@@ -73,7 +73,7 @@ def main() -> dict[str, Any]:
         },
     }
     for name in ("shipped_topics", "synthetic_100"):
-        row = figures[name]
+        row: dict[str, Any] = figures[name]
         print(
             f"   {name:<15} {row['topics']:>4} topics  {row['mb_per_s']:>7} MB/s "
             f"({row['megabytes']} MB in {row['median_s']} s, median of 5)"
