@@ -113,7 +113,6 @@ class Matcher:
 
     def _locate(self, document: Document) -> dict[str, list[Located]]:
         text = document.text
-        token_starts = [m.start() for m in _TOKEN.finditer(text)]
         sentence_starts = _sentence_bounds(text)
         title_end = len(document.title)
         lead_end = title_end + 2 + _lead_length(document.body)
@@ -122,7 +121,8 @@ class Matcher:
             field = "title" if hit.start < title_end else "lead" if hit.start < lead_end else "body"
             # Proximity stays inside a sentence: each sentence starts far from the previous one.
             sentence = bisect.bisect_right(sentence_starts, hit.start) - 1
-            token = bisect.bisect_right(token_starts, hit.start) - 1 + sentence * SENTENCE_GAP
+            words_before = len(_TOKEN.findall(text, sentence_starts[sentence], hit.start))
+            token = sentence * SENTENCE_GAP + words_before
             by_group[hit.group].append(Located(hit, token, field))
         return by_group
 

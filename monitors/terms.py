@@ -25,6 +25,7 @@ _HAN_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]+$")
+_NON_WORD = re.compile(r"\W")
 _WORD_SEPARATOR = r"[\s\-\u2010\u2011\u2013]+"
 _RUSSIAN_ENDINGS = "аяоеиыйьуюё"
 _ENGLISH_SUFFIX = r"(?:s|es|'s|\u2019s)?"
@@ -99,32 +100,36 @@ def _anchor(word: str, single: bool) -> str:
 
 
 class TermIndex:
-    """Every term of every group in one automaton; `search` makes one pass over a text."""
+    """Every term of every group in one automaton; `search` makes one pass over a text.
+
+    The automaton runs over a copy of the text in which every non-word character is a space, and
+    the anchors of terms that must start a word begin with a space, so only word starts are hits.
+    """
 
     def __init__(self, groups: Mapping[str, Iterable[str]]) -> None:
-        by_anchor: dict[str, list[CompiledTerm]] = defaultdict(list)
+        by_key: dict[str, list[CompiledTerm]] = defaultdict(list)
         for group, terms in groups.items():
             for term in terms:
                 compiled = compile_term(term, group)
-                by_anchor[compiled.anchor].append(compiled)
+                marked = _NON_WORD.sub(" ", compiled.anchor)
+                by_key[(" " + marked) if compiled.left_boundary else marked].append(compiled)
         self._automaton = ahocorasick.Automaton()
-        for anchor, compiled_terms in by_anchor.items():
-            self._automaton.add_word(anchor, (len(anchor), tuple(compiled_terms)))
+        for key, compiled_terms in by_key.items():
+            # The offset from the key's last character back to the term's first, in the text.
+            self._automaton.add_word(key, (len(key) - 1, tuple(compiled_terms)))
         self._automaton.make_automaton()
-        self.size = sum(len(v) for v in by_anchor.values())
+        self.size = sum(len(v) for v in by_key.values())
 
     def search(self, text: str) -> list[TermHit]:
         """All confirmed term occurrences, at most one per (group, start)."""
         lowered = text.lower()
         if len(lowered) != len(text):  # a few characters change length when lowered
             lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        marked = " " + _NON_WORD.sub(" ", lowered)  # position i here is i - 1 in the text
         hits: dict[tuple[str, int], TermHit] = {}
-        for end_index, (length, terms) in self._automaton.iter(lowered):
-            start = end_index - length + 1
-            before = lowered[start - 1] if start > 0 else " "
+        for end_index, (back, terms) in self._automaton.iter(marked):
             for term in terms:
-                if term.left_boundary and before.isalnum():
-                    continue
+                start = end_index - back if term.left_boundary else end_index - back - 1
                 found = term.pattern.match(text, start)
                 if found is None:
                     continue
