@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +27,8 @@ class OtherOutlet(_Frozen):
 class AlertMessage(_Frozen):
     """One alert for one desk about one story and topic: everything a renderer needs."""
 
-    alert_key: str  # "desk|channel|topic|story" — unique; seeds the email Message-ID
+    alert_key: str  # "desk|channel|topic|story" (+ "|update-N") — unique; seeds the Message-ID
+    kind: Literal["new", "update"] = "new"  # an update follows an alert about the same story
     desk_id: str
     desk_name: str
     channel: str  # email | slack | file
@@ -45,42 +47,136 @@ class AlertMessage(_Frozen):
     webhook: str | None = None  # named Slack webhook, when channel is slack
 
 
+class DigestPassage(Passage):
+    """A matched passage; for transcripts, the `Starting point is` time and a link to it."""
+
+    timestamp: str | None = Field(
+        default=None, description="HH:MM:SS of the transcript line, when the passage has one"
+    )
+    timestamp_url: str | None = Field(
+        default=None, description="the story URL with `#t=HH:MM:SS`, when there is a timestamp"
+    )
+
+
+class DigestCopy(_Frozen):
+    """Another outlet's copy of a story ("also reported by")."""
+
+    outlet: str
+    url: str
+    headline: str
+    published: datetime | None = None
+    detected_at: datetime
+
+
 class DigestStory(_Frozen):
+    """One story (items sharing a story key) under one topic; the best-scoring copy leads."""
+
+    story_key: str
     headline: str
     url: str
     outlet: str
+    source_id: str
     published: datetime | None = None
-    score: float
-    passages: list[Passage] = Field(default_factory=list)
-    also_reported_by: list[OtherOutlet] = Field(default_factory=list)
-    alerted: bool = False
+    detected_at: datetime = Field(description="when the leading copy was first seen")
+    first_seen_at: datetime = Field(
+        description="earliest detection of any copy; before the day means a continuing story"
+    )
+    score: float = Field(description="the best match score among the copies")
+    outlets: int = Field(ge=1, description="distinct outlets that carried the story")
+    items: int = Field(ge=1, description="copies of the story matched to this topic")
+    transcript: bool = Field(default=False, description="the leading copy is a transcript")
+    passages: list[DigestPassage] = Field(default_factory=list)
+    also_reported_by: list[DigestCopy] = Field(default_factory=list)
+    alerted: bool = Field(
+        default=False, description="an alert about it was sent to the desk by the end of the day"
+    )
+
+
+class DigestVolumePoint(_Frozen):
+    """Stories with a new matched item on one desk-local day."""
+
+    date: date
+    stories: int = Field(ge=0)
 
 
 class DigestTopic(_Frozen):
+    """One watched topic: its stories of the day, ranked, and its 14-day volume."""
+
     topic_id: str
     title: str
     stories: list[DigestStory] = Field(default_factory=list)
+    alerts_sent: int = Field(default=0, ge=0, description="outbox rows sent during the day")
+    average_7d: float = Field(
+        default=0.0, ge=0, description="mean stories per day over the 7 days before the day"
+    )
+    volume: list[DigestVolumePoint] = Field(
+        default_factory=list, description="the 14 desk-local days ending with the digest day"
+    )
+    suppressed_duplicates: int = Field(
+        default=0, ge=0, description="items of the day whose story already had an earlier item"
+    )
+    suppressed_over_budget: int = Field(
+        default=0,
+        ge=0,
+        description="the desk's outbox rows created during the day with status `suppressed` "
+        "(alerts a budget held back); 0 while no budget suppresses anything",
+    )
 
 
 class DigestSource(_Frozen):
-    """A source's health for the day: failed or silent sources are listed with the reason."""
+    """A source's health: failed and silent sources are listed in the digest with the reason."""
 
     source_id: str
     name: str
-    status: str  # ok | not-modified | failed | never-checked
-    reason: str = ""
+    kind: str = ""
+    status: Literal["ok", "not-modified", "failed", "silent", "never-checked"]
+    reason: str = Field(default="", description="failure reason code, or why it counts as silent")
+    detail: str = ""
+    last_checked_at: datetime | None = None
     last_ok_at: datetime | None = None
+    last_item_at: datetime | None = Field(default=None, description="latest new item detected")
+    consecutive_failures: int = 0
+    silent_after_hours: float | None = Field(
+        default=None, description="no new item for longer than this counts as silent"
+    )
+
+
+class DigestSummary(_Frozen):
+    """The numbers at the top of the digest."""
+
+    stories: int = Field(default=0, ge=0, description="distinct stories across the topics")
+    items: int = Field(default=0, ge=0, description="matched items detected during the day")
+    alerts_sent: int = Field(default=0, ge=0)
+    alerted_stories: int = Field(default=0, ge=0)
+    average_7d: float = Field(
+        default=0.0, ge=0, description="mean distinct stories per day over the previous 7 days"
+    )
+    suppressed_duplicates: int = Field(
+        default=0, ge=0, description="distinct items counted as duplicates under any topic"
+    )
+    suppressed_over_budget: int = Field(default=0, ge=0, description="sum over the topics")
+    sources_failed: int = Field(default=0, ge=0)
+    sources_silent: int = Field(default=0, ge=0)
 
 
 class Digest(_Frozen):
-    """One desk's digest for one local day (the JSON file is this model, dumped)."""
+    """One desk's digest for one desk-local day (the JSON file is this model, dumped)."""
 
-    schema_version: int = 1
+    schema_version: Literal[2] = 2
     desk_id: str
     desk_name: str
     date: date
     timezone: str
-    generated_at: datetime
+    window_start: datetime = Field(description="start of the desk-local day (inclusive)")
+    window_end: datetime = Field(description="end of the desk-local day (exclusive)")
+    data_as_of: datetime | None = Field(
+        default=None,
+        description="latest source check, item or alert in the store, capped at window_end; "
+        "derived from the data so that regenerating a day gives identical files",
+    )
+    summary: DigestSummary = Field(default_factory=DigestSummary)
+    volume: list[DigestVolumePoint] = Field(
+        default_factory=list, description="distinct stories per day, all topics, 14 days"
+    )
     topics: list[DigestTopic] = Field(default_factory=list)
     sources: list[DigestSource] = Field(default_factory=list)
-    alerts_sent: int = 0

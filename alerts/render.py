@@ -139,8 +139,15 @@ def message_id_for(alert_key: str) -> str:
 
 
 def email_subject(alert: AlertMessage) -> str:
-    """`[deskwatch] <topic>: <headline>` on one line, capped."""
-    return one_line(f"[deskwatch] {alert.topic_title}: {alert.headline}", SUBJECT_MAX)
+    """`[deskwatch] [Update: ]<topic>: <headline>` on one line, capped."""
+    return one_line(
+        f"[deskwatch] {_update(alert)}{alert.topic_title}: {alert.headline}", SUBJECT_MAX
+    )
+
+
+def _update(alert: AlertMessage) -> str:
+    """The prefix that tells a story's update from its first alert."""
+    return "Update: " if alert.kind == "update" else ""
 
 
 def render_email(alert: AlertMessage, sender: str) -> EmailMessage:
@@ -168,7 +175,7 @@ def render_email(alert: AlertMessage, sender: str) -> EmailMessage:
 def _email_context(alert: AlertMessage) -> dict[str, object]:
     return {
         "alert": alert,
-        "headline": one_line(alert.headline),
+        "headline": one_line(_update(alert) + alert.headline),
         "url": safe_url(alert.url),
         "published": iso(alert.published),
         "detected": iso(alert.detected_at),
@@ -197,7 +204,13 @@ def render_slack(alert: AlertMessage) -> dict[str, object]:
     """An incoming-webhook payload: fallback text plus Block Kit blocks."""
     shown = alert.passages[:SLACK_MAX_PASSAGES]
     blocks: list[Block] = [
-        _section(_link(alert.url, _escape_within(one_line(alert.headline), HEADLINE_MAX), "*")),
+        _section(
+            _link(
+                alert.url,
+                _escape_within(one_line(_update(alert) + alert.headline), HEADLINE_MAX),
+                "*",
+            )
+        ),
         _context(
             slack_escape(one_line(alert.outlet, 200)),
             f"published {iso(alert.published)}",
@@ -217,7 +230,7 @@ def render_slack(alert: AlertMessage) -> dict[str, object]:
     if alert.also_reported_by:
         blocks.append(_section(_also_reported(alert.also_reported_by)))
     blocks.append(_context(f"deskwatch · {slack_escape(one_line(alert.desk_name, 200))}"))
-    fallback = f"[deskwatch] {alert.topic_title}: {alert.headline} — {alert.outlet}"
+    fallback = f"[deskwatch] {_update(alert)}{alert.topic_title}: {alert.headline} — {alert.outlet}"
     return {
         "text": _escape_within(one_line(fallback), SLACK_TEXT_MAX),
         "blocks": [block.to_dict() for block in blocks[:SLACK_MAX_BLOCKS]],

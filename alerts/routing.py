@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alerts.models import AlertMessage, Passage
-from monitors.models import NewItem, OutboxDraft, TopicMatch
+from alerts.models import AlertMessage, OtherOutlet, Passage
+from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
 from seeds.models import DeskSpec, TopicSpec
 
 
@@ -14,13 +14,23 @@ def alert_key(desk_id: str, channel: str, topic_id: str, story_key: str) -> str:
     return f"{desk_id}|{channel}|{topic_id}|{story_key}"
 
 
+def update_key(base_key: str, number: int) -> str:
+    """The key of a story's Nth update alert: unique, so replays queue it once."""
+    return f"{base_key}|update-{number}"
+
+
 def plan_alerts(
     desks: Sequence[DeskSpec],
     topics: Sequence[TopicSpec],
     item: NewItem,
     found: Sequence[TopicMatch],
+    news: StoryNews | None = None,
 ) -> list[OutboxDraft]:
-    """One draft per (desk, channel, topic) for matches the desk follows and scores enough."""
+    """One draft per (desk, channel, topic) for matches the desk follows and scores enough.
+
+    A desk already told the story gets nothing, or an update when the copy brings new figures.
+    """
+    news = news or StoryNews()
     titles = {t.id: t.title for t in topics}
     drafts: list[OutboxDraft] = []
     for desk in desks:
@@ -28,8 +38,11 @@ def plan_alerts(
             if match.topic not in desk.topics or match.score < desk.min_score:
                 continue
             for channel in desk.channels:
-                message = _message(desk, channel.kind.value, titles[match.topic], item, match)
-                message = message.model_copy(
+                base = _message(desk, channel.kind.value, titles[match.topic], item, match)
+                planned = _for_story(base, news, match.topic)
+                if planned is None:
+                    continue
+                message = planned.model_copy(
                     update={"recipients": list(channel.to), "webhook": channel.webhook}
                 )
                 drafts.append(
@@ -40,9 +53,23 @@ def plan_alerts(
                         topic_id=match.topic,
                         story_key=item.story_key,
                         payload_json=message.model_dump_json(),
+                        kind=message.kind,
                     )
                 )
     return drafts
+
+
+def _for_story(message: AlertMessage, news: StoryNews, topic_id: str) -> AlertMessage | None:
+    """The new alert, the story's update, or None when the desk already has the story."""
+    others = [OtherOutlet(outlet=o, url=u) for o, u in news.others]
+    if message.alert_key not in news.told:
+        return message.model_copy(update={"also_reported_by": others})
+    if not news.update or topic_id not in news.update_topics:
+        return None
+    key = update_key(message.alert_key, news.update)
+    return message.model_copy(
+        update={"alert_key": key, "kind": "update", "also_reported_by": others}
+    )
 
 
 def _message(

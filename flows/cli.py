@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     digest = commands.add_parser("digest", help="write the digest files for a day")
     digest.add_argument("--date", default="today", help="YYYY-MM-DD, 'today' or 'yesterday'")
     digest.add_argument("--desk", help="only this desk id")
+    digest.add_argument(
+        "--email",
+        action="store_true",
+        help="also email it to the desk (DESKWATCH_SMTP_URL, else an .eml under the outbox dir)",
+    )
     _seed_options(digest)
 
     match = commands.add_parser("match", help="match .txt or .html files against the topics")
@@ -86,7 +91,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "digest":
         from flows.commands import write_digests
 
-        return write_digests(args.date, args.desk, args.sources, args.topics, args.desks)
+        return write_digests(
+            args.date, args.desk, args.sources, args.topics, args.desks, args.email
+        )
     if args.command == "demo":
         from flows.demo import run_demo
 

@@ -7,11 +7,21 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow, unmapped
+from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel
 
+from alerts.render import label
 from flows.settings import load_settings
-from flows.tasks import DeliverySummary, check_source_task, deliver_task, digest_task
+from flows.tasks import (
+    DeliverySummary,
+    DigestOutput,
+    check_source_task,
+    deliver_task,
+    digest_task,
+    prune_task,
+)
 from flows.wiring import registered_runtime, seeds_from
+from monitors.errors import DeliveryError, SeedError
 from monitors.models import SourceReport, SourceStatus
 
 
@@ -48,6 +58,7 @@ def poll_sources(
             if deliver
             else DeliverySummary(sent=0, retrying=0, failed=0, sent_alerts=[], errors=[])
         )
+        prune_task(key)  # once per poll: keeps the store's size flat under a steady stream
     return PollSummary(reports=reports, delivery=delivery)
 
 
@@ -63,20 +74,38 @@ def resolve_day(day: str, timezone: str, now: datetime | None = None) -> date:
 
 @flow(name="daily-digest", log_prints=True)
 def daily_digest(
-    day: str = "yesterday",
+    day: str = "yesterday",  # "today", "yesterday" or YYYY-MM-DD, in each desk's timezone
     desk: str | None = None,
     sources_file: str | None = None,
     topics_file: str | None = None,
     desks_file: str | None = None,
+    email: bool = False,
 ) -> dict[str, list[str]]:
-    """Write each desk's digest for `day` ('today', 'yesterday' or YYYY-MM-DD, desk-local)."""
+    """Write, publish (artifact) and optionally email each desk's digest for `day` (desk-local)."""
     settings = load_settings()
     seeds = seeds_from(settings, _path(sources_file), _path(topics_file), _path(desks_file))
     desks = [d for d in seeds.desks if desk is None or d.id == desk]
     if not desks:
-        raise ValueError(f"unknown desk {desk!r}")
-    written: dict[str, list[str]] = {}
+        known = ", ".join(d.id for d in seeds.desks)
+        raise SeedError(f"unknown desk {desk!r} (known: {known})")
+    outputs: list[DigestOutput] = []
     with registered_runtime(settings, seeds) as key:
         for d in desks:
-            written[d.id] = digest_task(key, d.id, resolve_day(day, d.timezone))
-    return written
+            outputs.append(digest_task(key, d.id, resolve_day(day, d.timezone), email))
+            _publish(outputs[-1])
+    failed = [f"{o.desk_id}: {o.email_error}" for o in outputs if o.email_error]
+    if failed:  # after every digest is written: the files are there, the run shows the failure
+        raise DeliveryError("digest email not sent: " + "; ".join(failed))
+    return {o.desk_id: o.paths for o in outputs}
+
+
+def _publish(out: DigestOutput) -> None:
+    """The digest as a Markdown artifact (Prefect UI, Artifacts page) and a line in the log."""
+    create_markdown_artifact(
+        key=f"digest-{label(out.desk_id)}",
+        markdown=out.markdown,
+        description=f"{out.title}. {out.summary}",
+    )
+    note = f"; emailed: {out.emailed_to}" if out.emailed_to else ""
+    note += f"; not emailed: {out.email_note}" if out.email_note else ""
+    print(f"digest {out.desk_id}: {out.paths[0]}{note}")

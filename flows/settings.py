@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     sources_file: Path | None = None
     topics_file: Path | None = None
     desks_file: Path | None = None
+    # One alert per story (monitors.dedup): the Jaccard estimate above which a copy joins a
+    # story, how long items and stories are kept, and the least time between a story's updates.
+    dedup_threshold: float = Field(default=0.55, gt=0, le=1)
+    retention_days: int = Field(default=30, gt=0)
+    update_interval_hours: float = Field(default=6.0, ge=0)
 
     @field_validator("state_url")
     @classmethod

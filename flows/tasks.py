@@ -9,12 +9,20 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from alerts.digest import build_digest
+from alerts.digest_email import email_digest, mailer_for
+from alerts.digest_markdown import render_digest_markdown
+from alerts.digest_text import summary_line
+from alerts.digest_text import title as digest_title
 from alerts.digest_writer import write_digest
+from alerts.models import Digest
 from alerts.outbox import deliver_pending
+from flows.settings import Settings
 from flows.wiring import runtime
+from monitors.errors import DeliveryError
 from monitors.models import SourceReport
 from monitors.pipeline import check_source
-from seeds.models import SourceSpec
+from monitors.stories import prune
+from seeds.models import DeskSpec, SourceSpec
 
 
 class SentAlert(BaseModel):
@@ -37,7 +45,14 @@ class DeliverySummary(BaseModel):
 def check_source_task(runtime_key: str, source: SourceSpec) -> SourceReport:
     """Fetch, parse, extract, match and record one source."""
     rt = runtime(runtime_key)
-    return check_source(source, rt.fetcher, rt.store, rt.matcher, rt.plan_alerts)
+    return check_source(source, rt.fetcher, rt.store, rt.matcher, rt.plan_alerts, dedup=rt.dedup)
+
+
+@task(name="prune-state", cache_policy=NO_CACHE)
+def prune_task(runtime_key: str) -> dict[str, int]:
+    """Drop items, stories and delivered alerts older than the retention window."""
+    rt = runtime(runtime_key)
+    return prune(rt.store, datetime.now(UTC) - rt.dedup.retention)
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
@@ -64,11 +79,43 @@ def deliver_task(runtime_key: str) -> DeliverySummary:
     )
 
 
+class DigestOutput(BaseModel):
+    """One written digest: its files, its Markdown (for the artifact) and the email outcome."""
+
+    desk_id: str
+    title: str
+    summary: str
+    paths: list[str]
+    markdown: str
+    emailed_to: str | None = None  # where the email went (SMTP server or .eml file)
+    email_error: str | None = None  # it should have gone and did not
+    email_note: str | None = None  # it had nowhere to go
+
+
 @task(name="write-digest", cache_policy=NO_CACHE, task_run_name="digest-{desk_id}-{day}")
-def digest_task(runtime_key: str, desk_id: str, day: date) -> list[str]:
-    """Build and atomically write one desk's digest for one local day; return the paths."""
+def digest_task(runtime_key: str, desk_id: str, day: date, email: bool = False) -> DigestOutput:
+    """Build and atomically write one desk's digest for one local day; email it when asked."""
     rt = runtime(runtime_key)
     desk = next(d for d in rt.seeds.desks if d.id == desk_id)
-    digest = build_digest(rt.store, desk, rt.seeds.topics, rt.seeds.sources, day, datetime.now(UTC))
+    digest = build_digest(rt.store, desk, rt.seeds.topics, rt.seeds.sources, day)
     paths = write_digest(digest, rt.settings.digest_dir)
-    return [str(paths.md), str(paths.html), str(paths.json)]
+    output = DigestOutput(
+        desk_id=desk_id,
+        title=digest_title(digest),
+        summary=summary_line(digest),
+        paths=[str(paths.md), str(paths.html), str(paths.json)],
+        markdown=render_digest_markdown(digest),
+    )
+    return output.model_copy(update=_email_digest(rt.settings, digest, desk)) if email else output
+
+
+def _email_digest(settings: Settings, digest: Digest, desk: DeskSpec) -> dict[str, str]:
+    """Send the digest like the desk's alerts go (SMTP, else a file); the outcome in words."""
+    smtp_url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
+    mailer = mailer_for(desk, smtp_url, settings.outbox_dir, settings.fetch_timeout_s)
+    if mailer is None:
+        return {"email_note": "the desk has no email or file channel"}
+    try:
+        return {"emailed_to": email_digest(digest, desk, settings.smtp_sender, mailer)}
+    except DeliveryError as exc:
+        return {"email_error": str(exc)}

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -16,9 +17,10 @@ from alerts.models import AlertMessage
 from alerts.outbox import Outbox
 from alerts.routing import plan_alerts
 from flows.settings import Settings
+from monitors.dedup import DedupPolicy
 from monitors.fetch import Fetcher, FetchPolicy
 from monitors.match import Matcher
-from monitors.models import NewItem, OutboxDraft, TopicMatch
+from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
 from monitors.store import Store, create_engine
 from seeds.loader import load_seeds
 from seeds.models import Seeds
@@ -57,8 +59,15 @@ class Runtime:
     outbox: Outbox
     webhook_client: httpx.Client
 
-    def plan_alerts(self, item: NewItem, found: Sequence[TopicMatch]) -> list[OutboxDraft]:
-        return plan_alerts(self.seeds.desks, self.seeds.topics, item, found)
+    def plan_alerts(
+        self, item: NewItem, found: Sequence[TopicMatch], news: StoryNews
+    ) -> list[OutboxDraft]:
+        return plan_alerts(self.seeds.desks, self.seeds.topics, item, found, news)
+
+    @property
+    def dedup(self) -> DedupPolicy:
+        """Story clustering, retention and update rate from settings."""
+        return dedup_policy(self.settings)
 
     def channel_for(self, alert: AlertMessage) -> Channel:
         """The configured transport for an alert's channel, else the file channel."""
@@ -74,6 +83,15 @@ class Runtime:
         self.fetcher.close()
         self.webhook_client.close()
         self.store.dispose()
+
+
+def dedup_policy(settings: Settings) -> DedupPolicy:
+    """The story clustering policy the settings ask for."""
+    return DedupPolicy(
+        threshold=settings.dedup_threshold,
+        retention=timedelta(days=settings.retention_days),
+        update_interval=timedelta(hours=settings.update_interval_hours),
+    )
 
 
 _RUNTIMES: dict[str, Runtime] = {}

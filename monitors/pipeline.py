@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from monitors.dedup import DedupPolicy, choose_story, identify, material_topics, update_due
 from monitors.extract import extract_article
 from monitors.feeds import FeedParseError, parse_feed
 from monitors.fetch import Fetcher
@@ -21,18 +22,20 @@ from monitors.models import (
     ParsedFeed,
     SourceReport,
     SourceStatus,
+    StoryNews,
     TopicMatch,
 )
-from monitors.normalize import canonical_url, fingerprint
 from monitors.store import Store
+from monitors.stories import StoryState, story_session
 from monitors.transcripts import parse_transcript_index
 from seeds.models import SourceKind, SourceSpec
 
 log = logging.getLogger(__name__)
 
 MAX_NEW_ITEMS_PER_CHECK = 50
+DEFAULT_DEDUP = DedupPolicy()
 
-AlertPlanner = Callable[[NewItem, Sequence[TopicMatch]], list[OutboxDraft]]
+AlertPlanner = Callable[[NewItem, Sequence[TopicMatch], StoryNews], list[OutboxDraft]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,8 @@ def check_source(
     matcher: Matcher,
     plan_alerts: AlertPlanner,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    *,
+    dedup: DedupPolicy = DEFAULT_DEDUP,
 ) -> SourceReport:
     """Check one source; every failure becomes a report with a reason, never an exception."""
     started = time.monotonic()
@@ -70,9 +75,14 @@ def check_source(
         store.record_check(source.id, "failed", "bad-feed", detail, checked_at)
         return _report(source, SourceStatus.FAILED, "bad-feed", detail, started, checked_at)
 
-    fresh = _unseen(store, source.id, parsed.items)
+    # Entries older than the retention window would outlive their pruned state and alert again.
+    recent = [
+        i for i in parsed.items if not i.published or i.published >= checked_at - dedup.retention
+    ]
+    fresh = _unseen(store, source.id, recent)
     outcomes = [
-        _process_item(source, item, fetcher, store, matcher, plan_alerts, now) for item in fresh
+        _process_item(source, item, fetcher, store, matcher, plan_alerts, now, dedup)
+        for item in fresh
     ]
     failed = sum(not o.recorded for o in outcomes)
     # Validators are kept only when every new item was recorded: otherwise the next run
@@ -122,28 +132,56 @@ def _process_item(
     matcher: Matcher,
     plan_alerts: AlertPlanner,
     now: Callable[[], datetime],
+    dedup: DedupPolicy,
 ) -> _ItemOutcome:
     """Extract, match and record one new item; a transient page failure leaves it for next run."""
     document = _document(source, item, fetcher)
     if document is None:
         return _ItemOutcome(recorded=False)
-    canonical = canonical_url(item.url) if item.url else item.key
-    digest = fingerprint(document.body or document.title)
     found = matcher.match(document)
-    new_item = NewItem(
-        source_id=source.id,
-        item_key=item.key,
-        url=item.url or item.key,
-        canonical_url=canonical,
-        title=document.title,
-        outlet=source.name,
-        published=item.published,
-        detected_at=now(),
-        fingerprint=digest,
-        story_key=store.story_for(digest, canonical) or canonical,
-    )
-    queued = store.record_item(new_item, found, plan_alerts(new_item, found))
+    probe = identify(document.title, document.body, item.url, item.key, dedup)
+    with story_session(store) as session:
+        joined = choose_story(probe, session.candidates(probe), dedup)
+        new_item = NewItem(
+            source_id=source.id,
+            item_key=item.key,
+            url=item.url or item.key,
+            canonical_url=probe.canonical_url,
+            title=document.title,
+            outlet=source.name,
+            published=item.published,
+            detected_at=now(),
+            fingerprint=probe.fingerprint,
+            story_key=joined or probe.canonical_url,
+        )
+        news = StoryNews()
+        if joined is not None:
+            state = session.state(joined, source.id)
+            news = story_news(state, document, found, new_item.detected_at, dedup)
+        drafts = plan_alerts(new_item, found, news)
+        queued = session.record(new_item, probe, found, drafts, news.update)
     return _ItemOutcome(recorded=True, matches=len(found), alerts=queued)
+
+
+def story_news(
+    state: StoryState,
+    document: Document,
+    found: Sequence[TopicMatch],
+    detected_at: datetime,
+    dedup: DedupPolicy,
+) -> StoryNews:
+    """A later copy of a known story: who was told, and whether it is a material update."""
+    # Only body passages count: a new headline is a cosmetic edit, whatever figures it has.
+    body_start = len(document.title) + 2 if document.body else len(document.text) + 1
+    evidence = {m.topic: [e.text for e in m.evidence if e.start >= body_start] for m in found}
+    topics = material_topics(evidence, state.facts)
+    due = bool(topics) and update_due(state.last_update_at, detected_at, dedup)
+    return StoryNews(
+        told=state.told,
+        update=state.updates + 1 if due else 0,
+        update_topics=topics if due else frozenset(),
+        others=state.others,
+    )
 
 
 def _document(source: SourceSpec, item: FeedItem, fetcher: Fetcher) -> Document | None:

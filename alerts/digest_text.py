@@ -1,0 +1,139 @@
+"""Words and numbers shared by the digest's Markdown, HTML and email renderings. Pure."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from alerts.models import Digest, DigestSource, DigestStory, DigestTopic, DigestVolumePoint
+from alerts.render import one_line
+
+HEALTHY = frozenset({"ok", "not-modified"})
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def zone_of(d: Digest) -> tzinfo | None:
+    """The desk's time zone, or None to show times as stored rather than fail the digest."""
+    try:
+        return ZoneInfo(d.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def when(moment: datetime | None, zone: tzinfo | None, day: date | None = None) -> str:
+    """`2024-12-18 10:15 KST` in the desk's zone; just `10:15 KST` on the digest's own day."""
+    if moment is None:
+        return "time unknown"
+    if zone is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    name = moment.tzname() or ""
+    text = moment.strftime("%H:%M") if moment.date() == day else moment.strftime("%Y-%m-%d %H:%M")
+    return f"{text} {name}".rstrip()
+
+
+def as_of(d: Digest, zone: tzinfo | None) -> str:
+    """How much of the day the data covers: `the whole day`, `data as of 10:00 KST`."""
+    if d.data_as_of is None:
+        return "no data yet"
+    if d.data_as_of >= d.window_end:
+        return "the whole day"
+    return f"data as of {when(d.data_as_of, zone, d.date)}"
+
+
+def title(d: Digest) -> str:
+    """`Korea desk — digest for 2024-12-18`."""
+    return f"{one_line(d.desk_name)} — digest for {d.date.isoformat()}"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 story`, `2 stories`."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def stories(count: int) -> str:
+    """`1 story`, `3 stories`."""
+    return plural(count, "story", "stories")
+
+
+def change(today: int, average: float) -> str:
+    """Today against the 7-day average: `+150%`, `−40%`, `±0%`, `new` or `—`."""
+    if average <= 0:
+        return "new" if today else "—"
+    percent = round((today - average) / average * 100)
+    if percent == 0:
+        return "±0%"
+    return f"+{percent}%" if percent > 0 else f"−{-percent}%"
+
+
+def sparkline(points: list[DigestVolumePoint]) -> str:
+    """Fourteen days as block characters, scaled to the busiest day."""
+    peak = max((p.stories for p in points), default=0)
+    if peak == 0:
+        return _BARS[0] * len(points)
+    return "".join(_BARS[round(p.stories / peak * (len(_BARS) - 1))] for p in points)
+
+
+def today(topic: DigestTopic) -> int:
+    """Stories listed under the topic for the day."""
+    return len(topic.stories)
+
+
+def summary_line(d: Digest) -> str:
+    """`6 stories (7-day average 1.4 a day, +329%) · 9 alerts sent · 2 sources need attention.`"""
+    s = d.summary
+    avg = f"7-day average {s.average_7d:g} a day, {change(s.stories, s.average_7d)}"
+    alerts = f"{plural(s.alerts_sent, 'alert')} sent"
+    if s.alerted_stories:
+        alerts += f" about {stories(s.alerted_stories)}"
+    parts = [f"{stories(s.stories)} ({avg})", alerts]
+    problems = len(problem_sources(d))
+    parts.append(
+        f"{plural(problems, 'source')} {'needs' if problems == 1 else 'need'} attention"
+        if problems
+        else "all sources healthy"
+    )
+    return " · ".join(parts) + "."
+
+
+def suppressed_line(d: Digest) -> str:
+    """What was held back: later copies of known stories, alerts over budget."""
+    s = d.summary
+    dupes = plural(s.suppressed_duplicates, "duplicate copy", "duplicate copies")
+    budget = plural(s.suppressed_over_budget, "alert")
+    return f"Suppressed: {dupes} of stories already seen · {budget} over budget."
+
+
+def problem_sources(d: Digest) -> list[DigestSource]:
+    """Sources that failed, went silent or were never checked, failed first."""
+    order = {"failed": 0, "silent": 1, "never-checked": 2}
+    problems = [s for s in d.sources if s.status not in HEALTHY]
+    return sorted(problems, key=lambda s: (order.get(s.status, 3), s.name))
+
+
+def story_meta(story: DigestStory, zone: tzinfo | None, day: date) -> list[str]:
+    """Outlet, time, score, outlets and alert state, each a short phrase."""
+    meta = [one_line(story.outlet), when(story.published or story.detected_at, zone, day)]
+    meta.append(f"score {story.score:g}")
+    if story.outlets > 1:
+        meta.append(f"{story.outlets} outlets")
+    first = story.first_seen_at.astimezone(zone) if zone else story.first_seen_at
+    if first.date() < day:
+        meta.append(f"continuing since {when(story.first_seen_at, zone)}")
+    if story.alerted:
+        meta.append("alerted")
+    return meta
+
+
+def source_line(source: DigestSource, zone: tzinfo | None) -> str:
+    """`failed: timeout — connection refused; 3 failures in a row; last ok …` (no name)."""
+    head = f"{source.status}: {one_line(source.reason)}" if source.reason else source.status
+    tail: list[str] = []
+    if source.detail:
+        tail.append(one_line(source.detail, 200))
+    if source.consecutive_failures > 1:
+        tail.append(f"{source.consecutive_failures} failures in a row")
+    if source.status == "failed" and source.last_ok_at:
+        tail.append(f"last ok {when(source.last_ok_at, zone)}")
+    if source.status != "failed" and source.last_item_at:
+        tail.append(f"last new item {when(source.last_item_at, zone)}")
+    return "; ".join([head, *tail])
