@@ -6,11 +6,12 @@ import dataclasses
 import email.utils
 import hashlib
 import mimetypes
+import re
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 PLACEHOLDER = "{base}"
+_AGO = re.compile(rb"\{ago:(\d+)\}")
 _TEXT_TYPES = {
     ".xml": "application/rss+xml",
     ".rss": "application/rss+xml",
@@ -67,9 +69,20 @@ class Resource:
         return email.utils.formatdate(self.last_modified, usegmt=True)
 
 
-def render(data: bytes, base_url: str) -> bytes:
-    """Replace the `{base}` placeholder with the site's base URL."""
-    return data.replace(PLACEHOLDER.encode(), base_url.encode())
+def render(data: bytes, base_url: str, today: date | None = None) -> bytes:
+    """Fill `{base}` with the site's URL and `{ago:N}` with an RFC 822 time N minutes before today.
+
+    Relative times keep the replayed items inside the retention window whenever the demo runs;
+    anchoring them at the start of the current UTC day keeps the bytes (and ETags) stable all day.
+    """
+    day = today or datetime.now(UTC).date()
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+
+    def ago(found: re.Match[bytes]) -> bytes:
+        moment = midnight - timedelta(minutes=int(found.group(1)))
+        return email.utils.format_datetime(moment).encode()
+
+    return _AGO.sub(ago, data.replace(PLACEHOLDER.encode(), base_url.encode()))
 
 
 def content_type_for(path: str, body: bytes) -> str:

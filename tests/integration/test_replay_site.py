@@ -240,3 +240,12 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_relative_dates_are_filled_in_before_the_start_of_the_day() -> None:
+    from datetime import date
+
+    from flows.replay import render
+
+    body = render(b"<pubDate>{ago:90}</pubDate>", "http://x", today=date(2026, 1, 2))
+    assert body == b"<pubDate>Thu, 01 Jan 2026 22:30:00 +0000</pubDate>"
