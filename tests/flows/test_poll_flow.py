@@ -61,5 +61,9 @@ def test_daily_digest_lists_every_alerted_story(
         md, html, data = (Path(p) for p in paths)
         assert md.exists() and html.exists()
         digest = json.loads(data.read_text())
-        headlines = {s["headline"] for t in digest["topics"] for s in t["stories"]}
+        stories = [s for t in digest["topics"] for s in t["stories"]]
+        # A story is listed under its best-scoring copy; the others are "also reported by".
+        headlines = {s["headline"] for s in stories}
+        headlines |= {c["headline"] for s in stories for c in s["also_reported_by"]}
         assert {h for d, h in alerted if d == desk_id} <= headlines
+        assert all(s["alerted"] for s in stories if s["headline"] in {h for _, h in alerted})
