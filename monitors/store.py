@@ -270,31 +270,6 @@ class Store:
                 for t in (items, matches, stories, story_bands, outbox)
             }
 
-    def also_reported_by(self, story_key: str, exclude_source: str) -> list[tuple[str, str]]:
-        """(outlet, url) of other sources that carried the same story."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(items.c.outlet, items.c.url)
-                .where(items.c.story_key == story_key, items.c.source_id != exclude_source)
-                .order_by(items.c.id)
-            )
-            return [(row.outlet, row.url) for row in rows]
-
-    def matched_items(self, topic_ids: Sequence[str], start: datetime, end: datetime) -> list[Any]:
-        """Matched items detected in [start, end) for these topics, with their match rows."""
-        query = (
-            sa.select(items, matches.c.topic_id, matches.c.score, matches.c.evidence_json)
-            .join(matches, matches.c.item_id == items.c.id)
-            .where(
-                matches.c.topic_id.in_(list(topic_ids)),
-                items.c.detected_at >= start,
-                items.c.detected_at < end,
-            )
-            .order_by(matches.c.topic_id, matches.c.score.desc(), items.c.id)
-        )
-        with self.engine.connect() as conn:
-            return list(conn.execute(query).mappings().all())
-
 
 def insert_item(conn: Connection, item: NewItem, found: Sequence[TopicMatch]) -> None:
     item_id = conn.execute(items.insert().values(**_item_row(item))).inserted_primary_key
