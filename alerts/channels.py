@@ -19,7 +19,9 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from alerts.models import AlertMessage
-from alerts.render import label, render_email, render_slack, render_slack_json
+from alerts.pacing import Pacer
+from alerts.render import label
+from alerts.render_summary import email_message, slack_json, slack_payload
 from monitors.errors import DeliveryError, PermanentDeliveryError, SettingsError
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,7 @@ class SmtpChannel:
         """Send one alert; classify every failure as transient or permanent."""
         if not alert.recipients:
             raise PermanentDeliveryError("email alert has no recipients")
-        msg = render_email(alert, self._sender)
+        msg = email_message(alert, self._sender)
         where = f"smtp {self._target.host}:{self._target.port}"
         try:
             refused = self._deliver(msg)
@@ -145,31 +147,67 @@ class SmtpChannel:
 
 
 class SlackWebhookChannel:
-    """Posts each alert to a Slack incoming webhook; the URL is a secret and never reported."""
+    """Posts each alert to a Slack incoming webhook; the URL is a secret and never reported.
 
-    def __init__(self, url: str, client: httpx.Client) -> None:
+    One instance per webhook URL and run: its pacer keeps to Slack's rate (about one message a
+    second), and a 429 is waited out here when its Retry-After is short, else left to the outbox.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        client: httpx.Client,
+        *,
+        pacer: Pacer | None = None,
+        max_wait_s: float = 30.0,
+        max_tries: int = 3,
+    ) -> None:
         self._url = url
         self._client = client
+        self._pacer = pacer or Pacer(None)
+        self._max_wait = max_wait_s
+        self._max_tries = max(1, max_tries)
 
     def __repr__(self) -> str:
         return "SlackWebhookChannel(<secret url>)"
 
     def send(self, alert: AlertMessage) -> None:
-        """Post one alert; 429 carries Retry-After, other 4xx are permanent."""
+        """Post one alert; a short 429 is retried here, a long one carries Retry-After."""
+        payload = slack_payload(alert)
+        for attempt in range(1, self._max_tries + 1):
+            self._wait_turn()
+            response = self._post(payload)
+            status = response.status_code
+            if 200 <= status < 300:
+                return
+            detail = f"slack webhook: HTTP {status} {self._body(response)}".rstrip()
+            if status == 429:
+                wait = _retry_after(response)
+                if wait is not None:
+                    self._pacer.pause(wait)  # every later alert to this webhook waits too
+                if wait is not None and wait <= self._max_wait and attempt < self._max_tries:
+                    log.info("slack webhook rate limited; retrying in %.1f s", wait)
+                    continue
+                raise DeliveryError(detail, retry_after=wait)
+            if 400 <= status < 500:
+                raise PermanentDeliveryError(detail)
+            raise DeliveryError(detail)
+
+    def _wait_turn(self) -> None:
+        """Sleep until the webhook may take a message, unless that is longer than we wait."""
+        blocked = self._pacer.blocked_for()
+        if blocked > self._max_wait:
+            raise DeliveryError(
+                f"slack webhook: rate limited for {blocked:.0f} s more", retry_after=blocked
+            )
+        self._pacer.wait()
+
+    def _post(self, payload: dict[str, object]) -> httpx.Response:
         try:
-            response = self._client.post(self._url, json=render_slack(alert))
+            return self._client.post(self._url, json=payload)
         except httpx.HTTPError as exc:
             # `from None`: httpx errors hold the request, and so the secret URL.
             raise DeliveryError(f"slack webhook: {type(exc).__name__}") from None
-        status = response.status_code
-        if 200 <= status < 300:
-            return
-        detail = f"slack webhook: HTTP {status} {self._body(response)}".rstrip()
-        if status == 429:
-            raise DeliveryError(detail, retry_after=_retry_after(response))
-        if 400 <= status < 500:
-            raise PermanentDeliveryError(detail)
-        raise DeliveryError(detail)
 
     def _body(self, response: httpx.Response) -> str:
         """Slack's short error code (e.g. `no_service`), on one line, never the URL."""
@@ -234,9 +272,9 @@ class FileChannel:
     def send(self, alert: AlertMessage) -> None:
         """Write the alert; writing it again replaces the file with identical content."""
         if alert.channel == "email":
-            data = render_email(alert, FILE_SENDER).as_bytes()
+            data = email_message(alert, FILE_SENDER).as_bytes()
         else:
-            data = render_slack_json(alert).encode("utf-8")
+            data = slack_json(alert).encode("utf-8")
         try:
             write_atomic(self.path_for(alert), data)
         except OSError as exc:

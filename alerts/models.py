@@ -24,11 +24,27 @@ class OtherOutlet(_Frozen):
     url: str
 
 
+class SummaryItem(_Frozen):
+    """One alert carried by a summary instead of being sent on its own."""
+
+    alert_key: str
+    topic_id: str
+    topic_title: str
+    severity: str
+    score: float
+    headline: str
+    url: str
+    outlet: str
+    detected_at: datetime
+
+
 class AlertMessage(_Frozen):
     """One alert for one desk about one story and topic: everything a renderer needs."""
 
     alert_key: str  # "desk|channel|topic|story" (+ "|update-N") — unique; seeds the Message-ID
-    kind: Literal["new", "update"] = "new"  # an update follows an alert about the same story
+    # An update follows an alert about the same story; a summary carries alerts held back by
+    # quiet hours or a budget (`summary_of`), listed in `items`.
+    kind: Literal["new", "update", "summary"] = "new"
     desk_id: str
     desk_name: str
     channel: str  # email | slack | file
@@ -45,6 +61,9 @@ class AlertMessage(_Frozen):
     also_reported_by: list[OtherOutlet] = Field(default_factory=list)
     recipients: list[str] = Field(default_factory=list)  # email addresses, when channel is email
     webhook: str | None = None  # named Slack webhook, when channel is slack
+    summary_of: Literal["burst", "quiet-hours"] | None = None
+    items: list[SummaryItem] = Field(default_factory=list)
+    more_items: int = Field(default=0, ge=0)  # carried alerts beyond those listed in `items`
 
 
 class DigestPassage(Passage):

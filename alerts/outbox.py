@@ -1,27 +1,46 @@
-"""Durable delivery: claim due alerts with a lease, send, and mark sent only after success."""
+"""Durable delivery: claim due alerts with a lease, decide, send, and mark sent only after success.
+
+An outbox row moves through these states (`outbox.status`):
+
+    pending ──claim──▶ claimed ──send ok──▶ sent
+       ▲                  │──transient failure (backoff, or Retry-After)──▶ pending
+       │                  │──permanent failure, or too many attempts──▶ failed
+       │                  │──over the desk's budget──▶ suppressed (carried by a burst summary)
+       │                  │──inside the desk's quiet hours──▶ summarized (carried by a summary)
+       │                  └──the desk reads only its digest──▶ dropped
+       └── a claim whose lease ran out is claimed again; `deskwatch outbox retry` re-queues
+
+Summaries are outbox rows too (story key `summary:…`), delivered like any other alert.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from pydantic import ValidationError
+from sqlalchemy.engine import Connection, Engine
 
 from alerts.channels import Channel
 from alerts.models import AlertMessage
+from alerts.outbox_rules import settle
+from alerts.policy import Action, Decision
 from monitors.errors import DeliveryError, PermanentDeliveryError
 from monitors.store import outbox
+from seeds.models import DeskSpec
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_S = 30.0
 MAX_BACKOFF_S = 3600.0
+DEFAULT_LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +56,20 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    held: int = 0  # quiet hours: carried by the summary sent when they end
+    suppressed: int = 0  # over budget: carried by the topic's burst summary
+    dropped: int = 0  # the desk reads only its digest
     sent_alerts: list[AlertMessage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    def count(self, action: Action) -> None:
+        """Count an alert that was not sent on its own, by what happened to it."""
+        if action in (Action.HOLD, Action.DEFER):
+            self.held += 1
+        elif action is Action.OVER_BUDGET:
+            self.suppressed += 1
+        elif action is Action.DIGEST_ONLY:
+            self.dropped += 1
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -53,33 +84,34 @@ class Outbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def claim(self, now: datetime, lease: timedelta, limit: int = 100) -> list[Claimed]:
-        """Claim due pending rows and rows whose lease expired; each row goes to one worker."""
+    def claim(
+        self, now: datetime, lease: timedelta, limit: int = 100, due_by: datetime | None = None
+    ) -> list[Claimed]:
+        """Claim rows due by `due_by` (default now) and rows whose lease expired; each row once."""
         due = sa.or_(
-            sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
+            sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= (due_by or now)),
             sa.and_(outbox.c.status == "claimed", outbox.c.claimed_until < now),
         )
-        with self.engine.connect() as conn:
-            candidates = conn.execute(
-                sa.select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)
-            ).all()
+        token = uuid.uuid4().hex
+        claim = {"status": "claimed", "claim_token": token, "claimed_until": now + lease}
+        with self.engine.begin() as conn:
+            rows = _claim_rows(conn, due, limit, claim | {"sent_at": None})
         claimed: list[Claimed] = []
-        for (row_id,) in candidates:
-            token = uuid.uuid4().hex
-            with self.engine.begin() as conn:
-                won = conn.execute(
-                    outbox.update()
-                    .where(outbox.c.id == row_id, due)
-                    .values(status="claimed", claim_token=token, claimed_until=now + lease)
-                ).rowcount
-                if won != 1:
-                    continue
-                row = conn.execute(
-                    sa.select(outbox.c.payload_json, outbox.c.attempts).where(outbox.c.id == row_id)
-                ).one()
-            alert = AlertMessage.model_validate_json(row.payload_json)
-            claimed.append(Claimed(row_id, token, alert, row.attempts))
+        for row in sorted(rows, key=lambda r: int(r.id)):
+            try:
+                alert = AlertMessage.model_validate_json(row.payload_json)
+            except ValidationError as exc:
+                self._unreadable(row.id, token, exc)
+                continue
+            claimed.append(Claimed(row.id, token, alert, row.attempts))
         return claimed
+
+    def settle(
+        self, claim: Claimed, desk: DeskSpec | None, now: datetime, lease: timedelta
+    ) -> Decision | None:
+        """Apply the desk's rules to a claimed alert; None when the claim was lost meanwhile."""
+        with self.engine.begin() as conn:
+            return settle(conn, claim.id, claim.token, claim.alert, desk, now, now + lease)
 
     def mark_sent(self, claim: Claimed, now: datetime) -> None:
         self._finish(claim, status="sent", sent_at=now, attempts=claim.attempts + 1)
@@ -91,10 +123,17 @@ class Outbox:
             last_error=error[:500],
             next_attempt_at=next_at,
             attempts=claim.attempts + 1,
+            sent_at=None,
         )
 
     def mark_failed(self, claim: Claimed, error: str) -> None:
-        self._finish(claim, status="failed", last_error=error[:500], attempts=claim.attempts + 1)
+        self._finish(
+            claim,
+            status="failed",
+            last_error=error[:500],
+            attempts=claim.attempts + 1,
+            sent_at=None,
+        )
 
     def _finish(self, claim: Claimed, **values: object) -> None:
         with self.engine.begin() as conn:
@@ -102,6 +141,21 @@ class Outbox:
                 outbox.update()
                 .where(outbox.c.id == claim.id, outbox.c.claim_token == claim.token)
                 .values(claim_token=None, claimed_until=None, **values)
+            )
+
+    def _unreadable(self, row_id: int, token: str, exc: ValidationError) -> None:
+        """A payload no renderer can read: failed for good, with the reason shown."""
+        log.error("outbox row %s has an unreadable payload", row_id)
+        with self.engine.begin() as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == row_id, outbox.c.claim_token == token)
+                .values(
+                    status="failed",
+                    claim_token=None,
+                    claimed_until=None,
+                    last_error=f"unreadable payload: {exc.error_count()} error(s)",
+                )
             )
 
     def counts(self) -> dict[str, int]:
@@ -112,33 +166,98 @@ class Outbox:
         return {status: count for status, count in rows}
 
 
+def _claim_rows(conn: Connection, due: Any, limit: int, values: dict[str, Any]) -> list[Any]:
+    """Mark up to `limit` due rows claimed and return them (id, payload, attempts)."""
+    picked = sa.select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)
+    where: sa.ColumnElement[bool]
+    if conn.dialect.name == "postgresql":
+        # Rows another worker is claiming this instant are skipped, never waited for.
+        ids = conn.execute(picked.with_for_update(skip_locked=True)).scalars().all()
+        if not ids:
+            return []
+        where = outbox.c.id.in_(ids)
+    else:
+        # One UPDATE holds SQLite's write lock from pick to claim: no worker can interleave.
+        where = sa.and_(outbox.c.id.in_(picked), due)
+    returned = outbox.c.id, outbox.c.payload_json, outbox.c.attempts
+    return list(conn.execute(outbox.update().where(where).values(**values).returning(*returned)))
+
+
 def deliver_pending(
     box: Outbox,
     channel_for: Callable[[AlertMessage], Channel],
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    lease: timedelta = timedelta(minutes=5),
+    lease: timedelta = DEFAULT_LEASE,
+    *,
+    desks: Sequence[DeskSpec] = (),
+    batch: int = 50,
+    max_rows: int = 5000,
 ) -> DeliveryReport:
-    """Send every due alert once; failures back off, permanent ones are marked failed."""
+    """Send every alert due at the start, once, by its desk's rules; failures back off.
+
+    Alerts of desks not in `desks` go out at once, without quiet hours or budgets.
+    """
     report = DeliveryReport()
-    for claim in box.claim(now(), lease):
-        try:
-            channel_for(claim.alert).send(claim.alert)
-        except PermanentDeliveryError as exc:
-            box.mark_failed(claim, str(exc))
-            report.failed += 1
-            report.errors.append(f"{claim.alert.alert_key}: {exc}")
-        except DeliveryError as exc:
-            if claim.attempts + 1 >= MAX_ATTEMPTS:
-                box.mark_failed(claim, f"gave up after {MAX_ATTEMPTS} attempts: {exc}")
-                report.failed += 1
-            else:
-                wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
-                box.mark_retry(claim, str(exc), now() + (wait or backoff(claim.attempts + 1)))
-                report.retrying += 1
-            report.errors.append(f"{claim.alert.alert_key}: {exc}")
-            log.warning("delivery of %s deferred: %s", claim.alert.alert_key, exc)
-        else:
-            box.mark_sent(claim, now())
-            report.sent += 1
-            report.sent_alerts.append(claim.alert)
+    rules = {desk.id: desk for desk in desks}
+    # Rows deferred during this run come due after its start: a run never retries its own.
+    started = now()
+    handled = 0
+    while handled < max_rows:
+        claims = box.claim(now(), lease, min(batch, max_rows - handled), due_by=started)
+        if not claims:
+            break
+        handled += len(claims)
+        for claim in claims:
+            desk = rules.get(claim.alert.desk_id)
+            _deliver_one(box, claim, desk, channel_for, now, lease, report)
     return report
+
+
+def _deliver_one(
+    box: Outbox,
+    claim: Claimed,
+    desk: DeskSpec | None,
+    channel_for: Callable[[AlertMessage], Channel],
+    now: Callable[[], datetime],
+    lease: timedelta,
+    report: DeliveryReport,
+) -> None:
+    """Decide, then send one claimed alert and record the outcome."""
+    # Settling also renews the lease: a long run never sends on a claim that ran out.
+    decision = box.settle(claim, desk, now(), lease)
+    if decision is None:
+        log.info("alert %s was taken over by another worker", claim.alert.alert_key)
+        return
+    if decision.action is not Action.SEND:
+        report.count(decision.action)
+        return
+    try:
+        channel_for(claim.alert).send(claim.alert)
+    except DeliveryError as exc:
+        _record_failure(box, claim, exc, now(), report)
+        return
+    box.mark_sent(claim, now())
+    report.sent += 1
+    report.sent_alerts.append(claim.alert)
+
+
+def _record_failure(
+    box: Outbox, claim: Claimed, exc: DeliveryError, when: datetime, report: DeliveryReport
+) -> None:
+    """Fail for good, or put the alert back with a backoff (or the server's Retry-After)."""
+    key = claim.alert.alert_key
+    report.errors.append(f"{key}: {exc}")
+    rate_limited = exc.retry_after is not None
+    if isinstance(exc, PermanentDeliveryError):
+        box.mark_failed(claim, str(exc))
+        report.failed += 1
+    elif not rate_limited and claim.attempts + 1 >= MAX_ATTEMPTS:
+        # A rate limit is the endpoint pacing us, not the alert failing: it never gives up.
+        box.mark_failed(claim, f"gave up after {MAX_ATTEMPTS} attempts: {exc}")
+        report.failed += 1
+    else:
+        asked = exc.retry_after or 0.0
+        wait = timedelta(seconds=asked) if asked > 0 else backoff(claim.attempts + 1)
+        box.mark_retry(claim, str(exc), when + wait)
+        report.retrying += 1
+        log.warning("delivery of %s deferred: %s", key, exc)

@@ -1,10 +1,14 @@
-"""Desk routing: which desk hears about which match, on which channels. Pure."""
+"""Desk routing: which desk hears about which match, on which channels. Pure.
+
+When each alert goes out (quiet hours, budgets) is decided at delivery, in alerts.policy.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from alerts.models import AlertMessage, OtherOutlet, Passage
+from alerts.policy import follows
 from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
 from seeds.models import DeskSpec, TopicSpec
 
@@ -29,13 +33,14 @@ def plan_alerts(
     """One draft per (desk, channel, topic) for matches the desk follows and scores enough.
 
     A desk already told the story gets nothing, or an update when the copy brings new figures.
+    A digest-only desk gets no drafts at all: its digest reads the matches themselves.
     """
     news = news or StoryNews()
     titles = {t.id: t.title for t in topics}
     drafts: list[OutboxDraft] = []
     for desk in desks:
         for match in found:
-            if match.topic not in desk.topics or match.score < desk.min_score:
+            if not follows(desk, match):
                 continue
             for channel in desk.channels:
                 base = _message(desk, channel.kind.value, titles[match.topic], item, match)

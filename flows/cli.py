@@ -7,18 +7,38 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from monitors.errors import DeskwatchError
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_PARTIAL = 3  # the cycle ran, but some sources failed or some alerts could not be delivered
+OUTBOX_STATUSES = ("pending", "claimed", "sent", "failed", "suppressed", "summarized", "dropped")
 
 
 def _seed_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", type=Path, help="sources YAML (default: bundled seeds)")
     parser.add_argument("--topics", type=Path, help="topics YAML (default: bundled seeds)")
     parser.add_argument("--desks", type=Path, help="desks YAML (default: bundled seeds)")
+
+
+def _outbox_parser(commands: Any) -> None:
+    box = commands.add_parser(
+        "outbox",
+        help="alerts waiting or failed; retry or drop one",
+        description="List outbox alerts (default: pending, claimed and failed), put one back "
+        "in the queue (retry: due now, attempts reset) or drop it (kept, never sent).",
+    )
+    box.add_argument("action", nargs="?", default="list", choices=["list", "retry", "drop"])
+    box.add_argument("id", nargs="?", type=int, help="alert id (retry, drop)")
+    box.add_argument(
+        "--status",
+        action="append",
+        choices=[*OUTBOX_STATUSES, "all"],
+        help="list only alerts with this status (repeatable)",
+    )
+    box.add_argument("--limit", type=int, default=50, help="list at most N alerts (default 50)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     sources_commands = sources.add_subparsers(dest="sources_command", required=True)
     check = sources_commands.add_parser("check", help="fetch every source once and report")
     check.add_argument("--sources", type=Path, help="sources YAML (default: bundled seeds)")
+
+    _outbox_parser(commands)
 
     topics = commands.add_parser("topics", help="topic utilities")
     topics_commands = topics.add_subparsers(dest="topics_command", required=True)
@@ -94,6 +116,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return write_digests(
             args.date, args.desk, args.sources, args.topics, args.desks, args.email
         )
+    if args.command == "outbox":
+        from flows.commands import outbox_command
+
+        return outbox_command(args.action, args.id, args.status, args.limit)
     if args.command == "demo":
         from flows.demo import run_demo
 

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows.settings import load_settings
 from monitors.errors import DeskwatchError, SeedError
@@ -16,6 +17,9 @@ from monitors.match import Matcher
 from monitors.models import Document, FetchStatus
 from seeds.loader import bundled_seed_path, load_file
 from seeds.models import SourcesFile, TopicsFile
+
+if TYPE_CHECKING:
+    from alerts.outbox_admin import OutboxRow
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 2, 3
 
@@ -165,3 +169,48 @@ def run_cycle(sources: Path | None, topics: Path | None, desks: Path | None) -> 
 
 def _str(path: Path | None) -> str | None:
     return str(path) if path else None
+
+
+def outbox_command(action: str, row_id: int | None, statuses: list[str] | None, limit: int) -> int:
+    """`deskwatch outbox [list|retry ID|drop ID]`: one line per alert, or per change."""
+    from datetime import UTC, datetime
+
+    from alerts import outbox_admin
+    from flows.wiring import open_store, resolve_secrets
+
+    if action != "list" and row_id is None:
+        raise DeskwatchError(f"outbox {action}: give the alert id (see `deskwatch outbox`)")
+    chosen = outbox_admin.STATUSES if statuses and "all" in statuses else statuses
+    store = open_store(resolve_secrets(load_settings()))
+    try:
+        now = datetime.now(UTC)
+        if action == "retry":
+            before = outbox_admin.retry(store.engine, row_id or 0, now)
+            print(f"alert {row_id}: {before} -> pending, due now")
+        elif action == "drop":
+            before = outbox_admin.drop(store.engine, row_id or 0, now)
+            print(f"alert {row_id}: {before} -> dropped")
+        else:
+            rows = outbox_admin.list_rows(store.engine, chosen or outbox_admin.WAITING, limit)
+            _print_outbox(rows, chosen or outbox_admin.WAITING)
+    finally:
+        store.dispose()
+    return EXIT_OK
+
+
+def _print_outbox(rows: Sequence[OutboxRow], statuses: Sequence[str]) -> None:
+    """A header and one line per alert: id, status, desk, channel, topic, tries, due, error."""
+    if not rows:
+        print(f"no {', '.join(statuses)} alerts")
+        return
+    print(
+        f"{'id':>6}  {'status':<10} {'desk':<16} {'channel':<7} {'topic':<24} {'tries':>5}  "
+        f"{'next attempt':<17}  last error"
+    )
+    for row in rows:
+        due = row.next_attempt_at.strftime("%Y-%m-%d %H:%MZ") if row.next_attempt_at else "-"
+        error = " ".join((row.last_error or "").split())[:70]
+        print(
+            f"{row.id:>6}  {row.status:<10} {row.desk_id[:16]:<16} {row.channel[:7]:<7} "
+            f"{row.topic_id[:24]:<24} {row.attempts:>5}  {due:<17}  {error}"
+        )

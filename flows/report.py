@@ -18,6 +18,11 @@ def print_cycle(summary: PollSummary, digests: dict[str, list[str]]) -> None:
     delivery = summary.delivery
     print(f"\nAlerts sent: {delivery.sent} new", end="")
     print(f", {delivery.retrying} to retry, {delivery.failed} failed" if delivery.errors else "")
+    if delivery.held or delivery.suppressed or delivery.dropped:
+        print(
+            f"  held for quiet hours: {delivery.held} · over budget (in a summary): "
+            f"{delivery.suppressed} · digest only: {delivery.dropped}"
+        )
     for alert in delivery.sent_alerts:
         print(
             f"  {alert.desk_id:<15} {alert.channel:<6} {alert.to[:34]:<34} "

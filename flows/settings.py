@@ -9,6 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitors.errors import SettingsError
 
+# A secret setting may name a Prefect Secret block instead of holding the value, e.g.
+# DESKWATCH_SMTP_URL=secret-block:newsroom-smtp; flows.wiring resolves it when a run starts.
+SECRET_BLOCK_PREFIX = "secret-block:"
+
 
 class Settings(BaseSettings):
     """Runtime configuration; secrets are SecretStr and never printed."""
@@ -34,11 +38,19 @@ class Settings(BaseSettings):
     dedup_threshold: float = Field(default=0.55, gt=0, le=1)
     retention_days: int = Field(default=30, gt=0)
     update_interval_hours: float = Field(default=6.0, ge=0)
+    # Delivery: how long a claimed alert is reserved for one worker; Slack pacing per webhook
+    # (messages a second on average, a short burst allowed, 0 turns pacing off) and the longest
+    # Retry-After waited out within a run (a longer one defers the alert to a later run).
+    delivery_lease_s: float = Field(default=300.0, gt=0)
+    slack_rate_per_s: float = Field(default=1.0, ge=0)
+    slack_burst: int = Field(default=10, ge=1)
+    slack_max_wait_s: float = Field(default=30.0, ge=0)
 
     @field_validator("state_url")
     @classmethod
     def _supported_database(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().startswith(("sqlite:", "postgresql")):
+        url = value.get_secret_value()
+        if not url.startswith(("sqlite:", "postgresql", SECRET_BLOCK_PREFIX)):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
 

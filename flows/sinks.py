@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Collection
 from email.message import EmailMessage
@@ -79,11 +80,19 @@ class SmtpSink:
     host = LOOPBACK
 
     def __init__(
-        self, *, auth: tuple[str, str] | None = None, refuse: Collection[str] = ()
+        self,
+        *,
+        auth: tuple[str, str] | None = None,
+        refuse: Collection[str] = (),
+        starttls: ssl.SSLContext | None = None,
+        implicit_tls: ssl.SSLContext | None = None,
+        port: int = 0,
     ) -> None:
         self.auth = auth
         self.refuse = frozenset(address.lower() for address in refuse)  # answered with 550
-        self.port = 0
+        self.starttls = starttls  # offered and required before MAIL (and before AUTH)
+        self.implicit_tls = implicit_tls  # TLS from the first byte, like smtps:// on 465
+        self.port = port  # kept across stop/start, so a test can take the server down and back
         self._lock = threading.Lock()
         self._messages: list[EmailMessage] = []
         self._recipients: list[list[str]] = []
@@ -127,16 +136,21 @@ class SmtpSink:
             self._logins.append(user)
 
     def start(self) -> Self:
-        """Start serving on a free port."""
+        """Start serving on a free port (or the port it had before)."""
         handler = _SmtpHandler(self)
-        self.port = free_port(self.host)
+        self.port = self.port or free_port(self.host)
+        tls = self.starttls is not None or self.implicit_tls is not None
         self._controller = Controller(
             handler,
             hostname=self.host,
             port=self.port,
+            ssl_context=self.implicit_tls,
+            server_hostname=self.host,  # the greeting's name: no DNS lookup per connection
+            tls_context=self.starttls,
+            require_starttls=self.starttls is not None,
             authenticator=handler.authenticate if self.auth else None,
-            # Loopback only; requiring TLS would just make tests manage certificates.
-            auth_require_tls=False,
+            # Without TLS configured, plain AUTH is allowed: loopback tests need no certificates.
+            auth_require_tls=tls,
         )
         self._controller.start()
         return self
@@ -241,7 +255,10 @@ class SlackWebhookSink:
         server.sink = self
         self.port = int(server.server_address[1])
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="slack-sink", daemon=True)
+        # A short poll interval: stop() returns in ~50 ms instead of half a second.
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="slack-sink", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -39,6 +39,9 @@ class DeliverySummary(BaseModel):
     failed: int
     sent_alerts: list[SentAlert]
     errors: list[str]
+    held: int = 0  # quiet hours: carried by the summary sent when they end
+    suppressed: int = 0  # over budget: carried by the topic's burst summary
+    dropped: int = 0  # the desk reads only its digest
 
 
 @task(name="check-source", cache_policy=NO_CACHE, task_run_name="check-{source.id}")
@@ -57,9 +60,9 @@ def prune_task(runtime_key: str) -> dict[str, int]:
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
 def deliver_task(runtime_key: str) -> DeliverySummary:
-    """Drain the outbox once."""
+    """Drain the outbox once, by the desks' rules (quiet hours, budgets, digest-only)."""
     rt = runtime(runtime_key)
-    report = deliver_pending(rt.outbox, rt.channel_for)
+    report = deliver_pending(rt.outbox, rt.channel_for, lease=rt.lease, desks=rt.seeds.desks)
     sent = [
         SentAlert(
             desk_id=a.desk_id,
@@ -76,6 +79,9 @@ def deliver_task(runtime_key: str) -> DeliverySummary:
         failed=report.failed,
         sent_alerts=sent,
         errors=report.errors,
+        held=report.held,
+        suppressed=report.suppressed,
+        dropped=report.dropped,
     )
 
 

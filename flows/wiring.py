@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from alerts.channels import Channel, FileChannel, SlackWebhookChannel, SmtpChannel
 from alerts.models import AlertMessage
 from alerts.outbox import Outbox
+from alerts.pacing import Pacer
 from alerts.routing import plan_alerts
-from flows.settings import Settings
+from flows.settings import SECRET_BLOCK_PREFIX, Settings
 from monitors.dedup import DedupPolicy
+from monitors.errors import SettingsError
 from monitors.fetch import Fetcher, FetchPolicy
 from monitors.match import Matcher
 from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
@@ -40,11 +43,59 @@ def seeds_from(
     )
 
 
+def resolve_secrets(settings: Settings) -> Settings:
+    """Settings with each `secret-block:NAME` value replaced by that Prefect Secret block's."""
+    updates: dict[str, object] = {}
+    for name in ("state_url", "smtp_url", "slack_webhook_url"):
+        value = getattr(settings, name)
+        if value is not None and _is_reference(value):
+            updates[name] = _secret_block(value, f"DESKWATCH_{name.upper()}")
+    if any(_is_reference(v) for v in settings.slack_webhooks.values()):
+        updates["slack_webhooks"] = {
+            k: _secret_block(v, f"DESKWATCH_SLACK_WEBHOOKS[{k}]") if _is_reference(v) else v
+            for k, v in settings.slack_webhooks.items()
+        }
+    state_url = updates.get("state_url")
+    if isinstance(state_url, SecretStr) and not state_url.get_secret_value().startswith(
+        ("sqlite:", "postgresql")
+    ):
+        raise SettingsError("DESKWATCH_STATE_URL: the Secret block holds no database URL")
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def _is_reference(value: SecretStr) -> bool:
+    return value.get_secret_value().startswith(SECRET_BLOCK_PREFIX)
+
+
+def _secret_block(reference: SecretStr, setting: str) -> SecretStr:
+    """The text a Prefect Secret block holds; errors name the setting and block, not values."""
+    name = reference.get_secret_value().removeprefix(SECRET_BLOCK_PREFIX).strip()
+    if not name:
+        raise SettingsError(f"{setting}: {SECRET_BLOCK_PREFIX} needs a block name")
+    from prefect.blocks.system import Secret  # only runs that name a block talk to Prefect
+
+    try:
+        block = Secret.load(name)  # runs are synchronous: this is the blocking form
+        value = block.get() if isinstance(block, Secret) else None
+    except Exception as exc:
+        # A missing block, an unreachable API, a wrong block type: all one configuration error.
+        reason = type(exc).__name__
+        raise SettingsError(
+            f"{setting}: Prefect Secret block {name!r} not loaded ({reason})"
+        ) from None
+    if not isinstance(value, str) or not value:
+        raise SettingsError(f"{setting}: Prefect Secret block {name!r} holds no text")
+    return SecretStr(value)
+
+
 def open_store(settings: Settings) -> Store:
     url = settings.state_url.get_secret_value()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return Store(create_engine(url))
+
+
+_CHANNEL_LOCK = threading.Lock()
 
 
 @dataclass
@@ -58,6 +109,7 @@ class Runtime:
     matcher: Matcher
     outbox: Outbox
     webhook_client: httpx.Client
+    channels: dict[tuple[str, str], Channel] = field(default_factory=dict, repr=False)
 
     def plan_alerts(
         self, item: NewItem, found: Sequence[TopicMatch], news: StoryNews
@@ -70,14 +122,44 @@ class Runtime:
         return dedup_policy(self.settings)
 
     def channel_for(self, alert: AlertMessage) -> Channel:
-        """The configured transport for an alert's channel, else the file channel."""
+        """The configured transport for an alert's channel, else the file channel.
+
+        One channel per transport and run: a Slack webhook's pacing spans all its alerts.
+        """
         settings = self.settings
-        if alert.channel == "email" and settings.smtp_url is not None:
-            return SmtpChannel(settings.smtp_url.get_secret_value(), settings.smtp_sender)
+        smtp_url = settings.smtp_url
+        if alert.channel == "email" and smtp_url is not None:
+            return self._cached(
+                ("email", ""),
+                lambda: SmtpChannel(smtp_url.get_secret_value(), settings.smtp_sender),
+            )
         webhook = settings.slack_webhook_for(alert.webhook)
         if alert.channel == "slack" and webhook is not None:
-            return SlackWebhookChannel(webhook.get_secret_value(), self.webhook_client)
-        return FileChannel(settings.outbox_dir)
+            url = webhook.get_secret_value()
+            # Keyed by URL, not by name: Slack limits each webhook, whatever desks share it.
+            return self._cached(("slack", url), lambda: self._slack_channel(url))
+        return self._cached(("file", ""), lambda: FileChannel(settings.outbox_dir))
+
+    def _cached(self, key: tuple[str, str], make: Callable[[], Channel]) -> Channel:
+        with _CHANNEL_LOCK:
+            if key not in self.channels:
+                self.channels[key] = make()
+            return self.channels[key]
+
+    def _slack_channel(self, url: str) -> SlackWebhookChannel:
+        settings = self.settings
+        rate = settings.slack_rate_per_s or None
+        return SlackWebhookChannel(
+            url,
+            self.webhook_client,
+            pacer=Pacer(rate, settings.slack_burst),
+            max_wait_s=settings.slack_max_wait_s,
+        )
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claimed alert stays reserved for this run."""
+        return timedelta(seconds=self.settings.delivery_lease_s)
 
     def close(self) -> None:
         self.fetcher.close()
@@ -99,6 +181,8 @@ _LOCK = threading.Lock()
 
 
 def build_runtime(settings: Settings, seeds: Seeds) -> Runtime:
+    """The adapters of one run; `secret-block:` settings are looked up in Prefect first."""
+    settings = resolve_secrets(settings)
     policy = FetchPolicy(
         timeout_s=settings.fetch_timeout_s,
         max_bytes=settings.max_body_bytes,

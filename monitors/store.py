@@ -74,7 +74,8 @@ outbox = sa.Table(
     sa.Column("topic_id", sa.String(100), nullable=False),
     sa.Column("story_key", sa.Text, nullable=False),
     sa.Column("payload_json", sa.Text, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False, index=True),  # pending|claimed|sent|failed
+    # pending|claimed|sent|failed|suppressed|summarized|dropped: see alerts/outbox.py
+    sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("next_attempt_at", UtcDateTime, nullable=False),
     sa.Column("claimed_until", UtcDateTime),
@@ -109,7 +110,8 @@ story_bands = sa.Table(
     sa.Column("story_key", sa.Text, primary_key=True, index=True),
 )
 
-FINAL_STATUSES = ("sent", "failed", "suppressed")  # outbox rows nobody will touch again
+# Outbox rows nobody will touch again (see docs/DELIVERY.md for what each status means).
+FINAL_STATUSES = ("sent", "failed", "suppressed", "summarized", "dropped")
 
 
 def utc(value: datetime | None) -> datetime | None:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from monitors.dedup import Candidate, Identity, widened
 from monitors.models import NewItem, OutboxDraft, TopicMatch
 from monitors.store import (
+    FINAL_STATUSES,
     Store,
     insert_ignore,
     insert_item,
@@ -28,7 +29,6 @@ from monitors.store import (
     utc,
 )
 
-FINAL_STATUSES = ("sent", "failed", "suppressed")  # outbox rows nobody will touch again
 MAX_CANDIDATES = 50  # stories verified per copy; more only happens on boilerplate text
 MAX_OTHERS = 20
 MAX_FACTS = 1000

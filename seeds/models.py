@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -184,14 +185,63 @@ class ChannelSpec(_Strict):
         return self
 
 
+Severity = Literal["low", "medium", "high"]
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def _clock_time(value: str) -> str:
+    if not _CLOCK.match(value):
+        raise ValueError(f"{value!r} is not a 24-hour HH:MM time")
+    return value
+
+
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
+
+
+class QuietHours(_Strict):
+    """Local times between which alerts are held; `start` after `end` wraps past midnight."""
+
+    start: ClockTime
+    end: ClockTime
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet hours start and end at the same time")
+        return self
+
+    @property
+    def start_time(self) -> time:
+        return time.fromisoformat(self.start)
+
+    @property
+    def end_time(self) -> time:
+        return time.fromisoformat(self.end)
+
+
+class AlertBudget(_Strict):
+    """Alerts sent at once per topic and channel in each clock hour; the rest go in one summary."""
+
+    per_hour: int = Field(ge=0)
+    topics: dict[Slug, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+
+    def limit(self, topic_id: str) -> int:
+        """The hourly limit for one topic: its own, else the desk's."""
+        return self.topics.get(topic_id, self.per_hour)
+
+
 class DeskSpec(_Strict):
-    """A news desk: the topics it follows and the channels it reads."""
+    """A news desk: the topics it follows, the channels it reads and when it wants to hear."""
 
     id: Slug
     name: str = Field(min_length=1)
     timezone: str = "UTC"
     topics: list[Slug] = Field(min_length=1)
     min_score: float = Field(default=0.0, ge=0)
+    min_severity: Severity | None = None
+    mode: Literal["immediate", "digest-only"] = "immediate"
+    quiet_hours: QuietHours | None = None
+    budget: AlertBudget | None = None
     channels: list[ChannelSpec] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -202,6 +252,14 @@ class DeskSpec(_Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _budget_names_followed_topics(self) -> DeskSpec:
+        if self.budget is not None:
+            for topic_id in self.budget.topics:
+                if topic_id not in self.topics:
+                    raise ValueError(f"budget.topics: {topic_id!r} is not one of the desk's topics")
+        return self
 
 
 class DesksFile(_Strict):

@@ -65,5 +65,6 @@ def test_daily_digest_lists_every_alerted_story(
         # A story is listed under its best-scoring copy; the others are "also reported by".
         headlines = {s["headline"] for s in stories}
         headlines |= {c["headline"] for s in stories for c in s["also_reported_by"]}
-        assert {h for d, h in alerted if d == desk_id} <= headlines
-        assert all(s["alerted"] for s in stories if s["headline"] in {h for _, h in alerted})
+        desk_alerted = {h for d, h in alerted if d == desk_id}
+        assert desk_alerted <= headlines
+        assert all(s["alerted"] for s in stories if s["headline"] in desk_alerted)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -14,9 +17,12 @@ import pytest
 
 from alerts.channels import FileChannel, SlackWebhookChannel, SmtpChannel, parse_smtp_url
 from alerts.models import AlertMessage, OtherOutlet, Passage
+from alerts.pacing import Pacer
 from alerts.render import message_id_for
 from flows.sinks import SlackWebhookSink, SmtpSink, free_port
+from flows.sinks_faulty import DroppingSmtpServer
 from monitors.errors import DeliveryError, PermanentDeliveryError, SettingsError
+from tests.support.tls import LoopbackCert, loopback_cert
 
 SENDER = "deskwatch <alerts@example.org>"
 PASSWORD = "s3cr:et/p@ss"  # characters that must be percent-encoded in a URL
@@ -136,6 +142,49 @@ def test_smtp_closed_port_is_transient_and_hides_the_password() -> None:
     assert "s3cr" not in repr(channel)
 
 
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> LoopbackCert:
+    return loopback_cert(tmp_path_factory.mktemp("tls"))
+
+
+def test_smtp_starttls_with_auth(cert: LoopbackCert) -> None:
+    tls = cert.server_context()
+    with SmtpSink(auth=("user", PASSWORD), starttls=tls) as sink:
+        url = f"smtp+starttls://user:{QUOTED_PASSWORD}@127.0.0.1:{sink.port}"
+        SmtpChannel(url, SENDER, timeout=5, ssl_context=cert.client_context()).send(make_alert())
+        assert sink.logins == ["user"] and len(sink.messages) == 1
+        # Plain SMTP to a server that requires STARTTLS is refused before any data goes.
+        with pytest.raises(DeliveryError):
+            SmtpChannel(sink.url, SENDER, timeout=5).send(make_alert())
+        assert len(sink.messages) == 1
+
+
+def test_smtps_checks_the_certificate(cert: LoopbackCert) -> None:
+    with SmtpSink(implicit_tls=cert.server_context()) as sink:
+        url = f"smtps://127.0.0.1:{sink.port}"
+        SmtpChannel(url, SENDER, timeout=5, ssl_context=cert.client_context()).send(make_alert())
+        assert len(sink.messages) == 1
+        # The system trust store does not know the self-signed certificate: no delivery.
+        with pytest.raises(DeliveryError) as caught:
+            SmtpChannel(url, SENDER, timeout=5).send(make_alert())
+        assert not isinstance(caught.value, PermanentDeliveryError)
+        assert len(sink.messages) == 1
+
+
+@pytest.mark.parametrize("stage", ["connect", "data"])
+def test_smtp_server_hanging_up_is_transient(stage: str) -> None:
+    with DroppingSmtpServer(stage) as server:
+        with pytest.raises(DeliveryError) as caught:
+            SmtpChannel(server.url, SENDER, timeout=5).send(make_alert())
+        assert not isinstance(caught.value, PermanentDeliveryError)
+        assert "SMTPServerDisconnected" in str(caught.value)
+        # After DATA the message may have arrived: a retry carries the same Message-ID.
+        assert len(server.received) == (1 if stage == "data" else 0)
+    if stage == "data":
+        received = message_from_bytes(server.received[0], policy=default_policy)
+        assert received["Message-ID"] == message_id_for(make_alert().alert_key)
+
+
 def test_smtp_without_recipients_is_permanent() -> None:
     with pytest.raises(PermanentDeliveryError):
         SmtpChannel("smtp://127.0.0.1:25", SENDER).send(make_alert(recipients=[]))
@@ -167,15 +216,37 @@ def test_slack_webhook_receives_the_payload(client: httpx.Client) -> None:
     assert any("*North Korean troops*" in b.get("text", {}).get("text", "") for b in blocks)
 
 
-def test_slack_429_is_transient_with_retry_after(client: httpx.Client) -> None:
-    with SlackWebhookSink(rate_limit_first=1) as sink:
-        channel = SlackWebhookChannel(sink.url, client)
+def test_slack_short_429_is_waited_out_and_sent_once(client: httpx.Client) -> None:
+    with SlackWebhookSink(rate_limit_first=1, retry_after=0.2) as sink:
+        channel = SlackWebhookChannel(sink.url, client, max_wait_s=5)
+        started = time.monotonic()
+        channel.send(make_alert(channel="slack"))
+        assert time.monotonic() - started >= 0.2
+        assert (sink.requests, len(sink.payloads)) == (2, 1)
+
+
+def test_slack_long_429_is_left_to_the_outbox(client: httpx.Client) -> None:
+    with SlackWebhookSink(rate_limit_first=1, retry_after=120) as sink:
+        channel = SlackWebhookChannel(sink.url, client, max_wait_s=30)
         with pytest.raises(DeliveryError) as caught:
             channel.send(make_alert(channel="slack"))
         assert not isinstance(caught.value, PermanentDeliveryError)
-        assert caught.value.retry_after == 1
-        channel.send(make_alert(channel="slack"))  # the next try goes through
-        assert len(sink.payloads) == 1
+        assert caught.value.retry_after == 120
+        # The webhook stays off limits for this channel: no request until Retry-After passes.
+        with pytest.raises(DeliveryError) as again:
+            channel.send(make_alert(channel="slack"))
+        assert again.value.retry_after is not None and again.value.retry_after > 100
+        assert sink.requests == 1 and sink.payloads == []
+
+
+def test_slack_pacing_spaces_messages_to_one_webhook(client: httpx.Client) -> None:
+    with SlackWebhookSink() as sink:
+        channel = SlackWebhookChannel(sink.url, client, pacer=Pacer(rate=10.0, burst=1))
+        started = time.monotonic()
+        for n in range(4):
+            channel.send(make_alert(channel="slack", alert_key=f"k{n}"))
+        assert time.monotonic() - started >= 0.3  # three gaps of 0.1 s
+        assert len(sink.payloads) == 4
 
 
 def test_slack_404_is_permanent_and_hides_the_url(client: httpx.Client) -> None:

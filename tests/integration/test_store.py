@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
 
 from alerts.models import AlertMessage
 from alerts.outbox import Outbox, deliver_pending
 from monitors.errors import DeliveryError
 from monitors.models import Evidence, NewItem, OutboxDraft, TopicMatch, Validators
-from monitors.store import Store, create_engine
+from monitors.store import Store, create_engine, metadata, outbox
 
 NOW = datetime(2024, 12, 17, 9, 0, tzinfo=UTC)
 
@@ -136,3 +140,59 @@ def test_expired_claim_is_taken_over(database_url: str) -> None:
     assert retaken.alert.alert_key == crashed.alert.alert_key
     box.mark_sent(crashed, NOW)  # the stale worker's late mark is ignored: token changed
     assert box.counts() == {"claimed": 1}
+
+
+def test_item_matches_and_alerts_are_recorded_together_or_not_at_all(database_url: str) -> None:
+    store = Store(create_engine(database_url))
+    broken = OutboxDraft("k", None, "email", "troops", "s1", "{}")  # type: ignore[arg-type]
+    with pytest.raises(sa.exc.IntegrityError):
+        store.record_item(new_item("a", "s1"), [MATCH], [draft("korea", "s1"), broken])
+    assert store.seen_keys("wire", ["a"]) == set()
+    assert store.table_sizes()["matches"] == 0 and Outbox(store.engine).counts() == {}
+
+
+def test_postgres_claims_skip_rows_another_worker_is_claiming(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    metadata.drop_all(engine)
+    store = Store(engine)
+    for n in range(3):
+        store.record_item(new_item(f"i{n}", f"s{n}"), [MATCH], [draft("korea", f"s{n}")])
+    box = Outbox(engine)
+    with engine.connect() as other:
+        # Another worker is half-way through claiming the first row: its lock is held.
+        first = sa.select(outbox.c.id).order_by(outbox.c.id).limit(1).with_for_update()
+        locked = other.execute(first).scalar_one()
+        started = time.monotonic()
+        claimed = box.claim(NOW, timedelta(minutes=5))
+        assert time.monotonic() - started < 2  # skipped, not waited for
+        other.rollback()
+    assert locked not in {c.id for c in claimed} and len(claimed) == 2
+    assert [c.id for c in box.claim(NOW, timedelta(minutes=5))] == [locked]
+
+
+def test_settling_renews_the_lease_and_refuses_a_lost_claim(database_url: str) -> None:
+    store = Store(create_engine(database_url))
+    store.record_item(new_item("a", "s1"), [MATCH], [draft("korea", "s1")])
+    box = Outbox(store.engine)
+    lease = timedelta(minutes=5)
+    (mine,) = box.claim(NOW, lease)
+    later = NOW + timedelta(minutes=4)
+    assert box.settle(mine, None, later, lease) is not None  # renewed until later + 5 min
+    assert box.claim(NOW + timedelta(minutes=6), lease) == []
+    (taken,) = box.claim(NOW + timedelta(minutes=10), lease)
+    assert box.settle(mine, None, NOW + timedelta(minutes=10), lease) is None
+    assert box.settle(taken, None, NOW + timedelta(minutes=10), lease) is not None
+
+
+def test_an_unreadable_payload_fails_visibly(database_url: str) -> None:
+    store = Store(create_engine(database_url))
+    broken = OutboxDraft("korea|email|troops|s9", "korea", "email", "troops", "s9", "{}")
+    store.record_item(new_item("z", "s9"), [MATCH], [broken, draft("korea", "s1")])
+    box = Outbox(store.engine)
+    report = deliver_pending(box, lambda _a: CountingChannel(), now=lambda: NOW)
+    assert report.sent == 1 and box.counts() == {"sent": 1, "failed": 1}
+    with store.engine.connect() as conn:
+        error = conn.execute(
+            sa.select(outbox.c.last_error).where(outbox.c.status == "failed")
+        ).scalar_one()
+    assert error.startswith("unreadable payload")

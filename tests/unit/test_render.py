@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -23,6 +23,9 @@ from alerts.render import (
     render_slack,
     render_slack_json,
 )
+from alerts.render_summary import email_message, slack_json, slack_payload
+from alerts.summaries import MAX_ITEMS, burst_summary, with_item
+from seeds.models import DeskSpec
 
 SENDER = "deskwatch <alerts@example.org>"
 
@@ -213,3 +216,69 @@ def test_slack_passages_are_always_inert_and_bounded(
         assert not set("<>_~`\n") & set(body[1:])  # only our leading ">" quote survives
         assert body.count("*") % 2 == 0
         assert re.search(r"&(?!amp;|lt;|gt;)", body) is None
+
+
+# --- summaries -------------------------------------------------------------------------------
+
+
+def make_summary(count: int, **changes: Any) -> AlertMessage:
+    """A burst summary carrying `count` alerts; keyword arguments replace fields of each."""
+    start = datetime(2025, 1, 2, 3, 0, tzinfo=UTC)
+    desk = DeskSpec.model_validate(
+        {"id": "newsdesk", "name": "News Desk", "timezone": "Asia/Seoul",
+         "topics": ["troop-deployment"], "channels": [{"kind": "file"}]}
+    )  # fmt: skip
+    base = make_alert(channel="slack")
+    summary = burst_summary(desk, base, start, start + timedelta(hours=1), 5, start)
+    for n in range(count):
+        fields = {"alert_key": f"k{n}", "headline": f"Story {n}"} | changes
+        summary = with_item(summary, make_alert(**fields))
+    return summary
+
+
+def test_summary_email_lists_every_alert() -> None:
+    summary = make_summary(3)
+    msg = email_message(summary, SENDER)
+    assert msg["Subject"] == (
+        "[deskwatch] Troop deployment: more than 5 alerts an hour (12:00–13:00 KST) — 3 alerts"
+    )
+    assert msg["Message-ID"] == message_id_for(summary.alert_key)
+    assert msg["List-Id"] == "<newsdesk.deskwatch>"
+    bodies = parts(msg)
+    for n in range(3):
+        assert f"Story {n}" in bodies["text/plain"] and f"Story {n}</a>" in bodies["text/html"]
+    assert email_message(summary, SENDER).as_bytes() == msg.as_bytes()
+    assert (
+        email_message(make_alert(), SENDER)["Subject"]
+        == render_email(make_alert(), SENDER)["Subject"]
+    )
+
+
+def test_summary_of_hostile_feed_text_is_inert() -> None:
+    summary = make_summary(
+        2, headline="Hi\r\nBcc: x@y <script>" + HOSTILE, outlet="<!here>", url="javascript:x()"
+    )
+    msg = email_message(summary, SENDER)
+    reparsed = message_from_bytes(msg.as_bytes(), policy=default_policy)
+    assert reparsed["Bcc"] is None
+    html = parts(msg)["text/html"]
+    assert "<script>" not in html and "javascript:" not in html
+    joined = "\n".join(slack_texts(slack_payload(summary)))
+    for active in ("<!channel>", "<@U123>", "<!here>", "<https://evil", "*bold*", "\n>", "\r"):
+        assert active not in joined.replace("\n•", "")
+
+
+def test_summary_slack_respects_limits_and_counts_the_rest() -> None:
+    summary = make_summary(
+        MAX_ITEMS + 20, headline="&<>" * 70, outlet="O&" * 50, url="https://x.example/" + "a" * 900
+    )
+    payload = slack_payload(summary)
+    blocks = payload["blocks"]
+    assert isinstance(blocks, list) and len(blocks) <= SLACK_MAX_BLOCKS
+    texts = slack_texts(payload)
+    assert all(len(text) <= SLACK_TEXT_MAX for text in texts)
+    assert all(re.search(r"&(?!amp;|lt;|gt;)", text) is None for text in texts)
+    listed = sum(text.count("• ") for text in texts)
+    more = re.search(r"\+(\d+) more", json.dumps(payload))
+    assert more is not None and listed + int(more.group(1)) == MAX_ITEMS + 20
+    assert json.loads(slack_json(summary)) == payload

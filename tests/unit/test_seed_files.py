@@ -154,3 +154,63 @@ def _seed_error(load: Callable[[], object]) -> str:
     message = str(caught.value)
     assert "\n" not in message, message
     return message
+
+
+def test_desks_say_when_they_want_to_hear(seeds: Seeds) -> None:
+    desks = {d.id: d for d in seeds.desks}
+    assert all(d.mode == "immediate" for d in desks.values())
+    assert desks["korea-desk"].budget is not None
+    assert desks["korea-desk"].budget.limit("troop-deployment") == 8
+    assert desks["korea-desk"].budget.limit("arms-transfers") == 5
+    assert desks["diplomacy-desk"].budget is not None
+
+
+def test_the_commented_quiet_hours_load(tmp_path: Path) -> None:
+    text = bundled_seed_path("desks.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "desks.yaml"
+    path.write_text(text.replace("    # quiet_hours:", "    quiet_hours:"), encoding="utf-8")
+    desks = {d.id: d for d in load_seeds(desks=path).desks}
+    quiet = desks["diplomacy-desk"].quiet_hours
+    assert quiet is not None and (quiet.start, quiet.end) == ("23:00", "07:00")
+
+
+def test_the_digest_only_example_in_the_comment_loads(tmp_path: Path) -> None:
+    text = bundled_seed_path("desks.yaml").read_text(encoding="utf-8")
+    block = text[text.index("#   - id: analysis-desk") : text.index("\ndesks:")]
+    example = "desks:\n" + "\n".join(line.removeprefix("#") for line in block.splitlines())
+    path = tmp_path / "desks.yaml"
+    path.write_text(example, encoding="utf-8")
+    (desk,) = load_seeds(desks=path).desks
+    assert desk.mode == "digest-only"
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [
+        (
+            "    quiet_hours: {start: '23:00', end: '7'}\n",
+            "desks[0] (id=night-desk).quiet_hours.end",
+        ),
+        ("    min_severity: urgent\n", "desks[0] (id=night-desk).min_severity"),
+        (
+            "    budget: {per_hour: 5, topics: {seoul-moscow: 1}}\n",
+            "desks[0] (id=night-desk): budget.topics",
+        ),
+        ("    mode: sometimes\n", "desks[0] (id=night-desk).mode"),
+    ],
+)
+def test_bad_delivery_rules_name_file_entry_and_field(
+    tmp_path: Path, extra: str, where: str
+) -> None:
+    path = tmp_path / "desks.yaml"
+    path.write_text(
+        "desks:\n"
+        "  - id: night-desk\n"
+        "    name: Night desk\n"
+        "    topics: [troop-deployment]\n"
+        f"{extra}"
+        "    channels: [{kind: file}]\n",
+        encoding="utf-8",
+    )
+    message = _seed_error(lambda: load_seeds(desks=path))
+    assert str(path) in message and where in message

@@ -1,0 +1,168 @@
+"""Pure renderers for summary alerts, and the choice between them and single-alert renderers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from alerts.models import AlertMessage, SummaryItem
+from alerts.render import (
+    SLACK_MAX_BLOCKS,
+    SLACK_TEXT_MAX,
+    SUBJECT_MAX,
+    iso,
+    label,
+    message_id_for,
+    one_line,
+    render_email,
+    render_slack,
+    safe_url,
+    slack_escape,
+    slack_url,
+    template_environment,
+    truncate,
+)
+from alerts.summaries import carried
+
+ITEM_HEADLINE_MAX = 200
+ITEM_FIELD_MAX = 80
+ITEM_URL_MAX = 1000  # with the capped text, one item line always fits a section
+
+
+def email_message(alert: AlertMessage, sender: str) -> EmailMessage:
+    """The email for any alert: a summary or a single alert."""
+    return (
+        render_summary_email(alert, sender)
+        if alert.kind == "summary"
+        else render_email(alert, sender)
+    )
+
+
+def slack_payload(alert: AlertMessage) -> dict[str, object]:
+    """The Slack payload for any alert: a summary or a single alert."""
+    return render_summary_slack(alert) if alert.kind == "summary" else render_slack(alert)
+
+
+def slack_json(alert: AlertMessage) -> str:
+    """The Slack payload for any alert as pretty, stable JSON text."""
+    return json.dumps(slack_payload(alert), ensure_ascii=False, indent=2) + "\n"
+
+
+def _count(alert: AlertMessage) -> str:
+    n = carried(alert)
+    return f"{n} alert" if n == 1 else f"{n} alerts"
+
+
+def summary_subject(alert: AlertMessage) -> str:
+    """`[deskwatch] <what was held> — N alerts` on one line, capped."""
+    return one_line(f"[deskwatch] {alert.headline} — {_count(alert)}", SUBJECT_MAX)
+
+
+def render_summary_email(alert: AlertMessage, sender: str) -> EmailMessage:
+    """A multipart/alternative (text + HTML) email listing a summary's alerts."""
+    env = template_environment()
+    context = {
+        "alert": alert,
+        "headline": one_line(alert.headline),
+        "count": _count(alert),
+        "items": [_item_context(item) for item in alert.items],
+        "more": alert.more_items,
+    }
+    msg = EmailMessage()
+    msg["Subject"] = summary_subject(alert)
+    msg["From"] = one_line(sender)
+    if alert.recipients:
+        msg["To"] = ", ".join(one_line(r) for r in alert.recipients)
+    made = alert.detected_at
+    msg["Date"] = format_datetime(made if made.tzinfo else made.replace(tzinfo=UTC))
+    msg["Message-ID"] = message_id_for(alert.alert_key)
+    msg["List-Id"] = f"<{label(alert.desk_id)}.deskwatch>"
+    msg["X-Deskwatch-Alert-Key"] = one_line(alert.alert_key)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(env.get_template("alert_summary.txt.j2").render(context))
+    msg.add_alternative(env.get_template("alert_summary.html.j2").render(context), subtype="html")
+    msg.set_boundary("deskwatch-" + hashlib.sha256(alert.alert_key.encode()).hexdigest()[:40])
+    return msg
+
+
+def _item_context(item: SummaryItem) -> dict[str, object]:
+    return {
+        "headline": one_line(item.headline, ITEM_HEADLINE_MAX),
+        "url": safe_url(item.url),
+        "outlet": one_line(item.outlet, ITEM_FIELD_MAX),
+        "topic": one_line(item.topic_title, ITEM_FIELD_MAX),
+        "severity": one_line(item.severity, 20),
+        "detected": iso(item.detected_at),
+    }
+
+
+def render_summary_slack(alert: AlertMessage) -> dict[str, object]:
+    """An incoming-webhook payload: the summary's title, then its alerts, within Slack's limits."""
+    head = slack_escape(one_line(alert.headline, 300))
+    blocks: list[Block] = [
+        _section(f"*{head}*"),
+        _context(f"{_count(alert)} · deskwatch · {slack_escape(one_line(alert.desk_name, 200))}"),
+        DividerBlock(),
+    ]
+    room = SLACK_MAX_BLOCKS - len(blocks) - 1  # one left for "+N more"
+    sections, listed = _item_sections(alert.items, room)
+    blocks.extend(_section(text) for text in sections)
+    if hidden := carried(alert) - listed:
+        blocks.append(_context(f"+{hidden} more in the digest"))
+    fallback = f"[deskwatch] {alert.headline} — {_count(alert)}"
+    return {
+        "text": slack_escape(one_line(fallback, 1000)),
+        "blocks": [block.to_dict() for block in blocks],
+    }
+
+
+def _item_sections(items: list[SummaryItem], room: int) -> tuple[list[str], int]:
+    """Item lines packed into at most `room` sections of SLACK_TEXT_MAX; and how many fit."""
+    sections: list[str] = []
+    current: list[str] = []
+    size = listed = 0
+    for item in items:
+        line = _item_line(item)
+        if current and size + 1 + len(line) > SLACK_TEXT_MAX:
+            sections.append("\n".join(current))
+            current, size = [], 0
+            if len(sections) == room:
+                break
+        size += len(line) + (1 if current else 0)
+        current.append(line)
+        listed += 1
+    if current:
+        sections.append("\n".join(current))
+    return sections, listed
+
+
+def _item_line(item: SummaryItem) -> str:
+    """`• <url|headline> — outlet · topic · severity`, every feed field escaped."""
+    text = slack_escape(one_line(item.headline, ITEM_HEADLINE_MAX))
+    target = slack_url(item.url)
+    link = f"<{target}|{text}>" if target and len(target) <= ITEM_URL_MAX else text
+    extras = (one_line(item.outlet, ITEM_FIELD_MAX), one_line(item.topic_title, ITEM_FIELD_MAX))
+    tail = " · ".join(slack_escape(extra) for extra in extras if extra)
+    return f"• {link} — {tail} · {slack_escape(one_line(item.severity, 20))}"
+
+
+def _section(text: str) -> SectionBlock:
+    # verbatim: Slack must not auto-link channel names or URLs found in feed text.
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SLACK_TEXT_MAX), verbatim=True))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(
+        elements=[MarkdownTextObject(text=truncate(text, SLACK_TEXT_MAX), verbatim=True)]
+    )
