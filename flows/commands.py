@@ -136,6 +136,7 @@ def write_digests(
 ) -> int:
     """Write (and with `email`, send) each desk's digest; 3 when an email could not go."""
     from flows.poll import daily_digest
+    from flows.wiring import seeds_from
     from monitors.errors import DeliveryError
 
     if day not in ("today", "yesterday"):
@@ -143,6 +144,10 @@ def write_digests(
             date.fromisoformat(day)
         except ValueError:
             raise DeskwatchError(f"--date: {day!r} is not YYYY-MM-DD, today or yesterday") from None
+    seeds = seeds_from(load_settings(), sources, topics, desks)  # bad seeds stop before Prefect
+    if desk is not None and desk not in {d.id for d in seeds.desks}:
+        known = ", ".join(d.id for d in seeds.desks)
+        raise DeskwatchError(f"--desk: unknown desk {desk!r} (known: {known})")
     try:
         written = daily_digest(day, desk, _str(sources), _str(topics), _str(desks), email)
     except DeliveryError as exc:
