@@ -29,6 +29,7 @@ from monitors.stories import prune, story_session
 
 ITEMS = int(os.environ.get("DESKWATCH_BENCH_ITEMS", "100000"))
 DB_ITEMS = int(os.environ.get("DESKWATCH_BENCH_DB_ITEMS", "10000"))
+ITEMS_PER_DAY = 2880  # one item every 30 s
 COPY_RATE = 0.35
 CHUNK = 1000
 T0 = datetime(2024, 12, 1, tzinfo=UTC)
@@ -105,9 +106,13 @@ def store_run(policy: DedupPolicy, items: list[tuple[str, str, str, bool]]) -> d
         path = Path(tmp) / "bench.db"
         store = Store(create_engine(f"sqlite:///{path}"))
         costs: list[float] = []
+        sizes_by_day: dict[int, int] = {}
         began = time.perf_counter()
         for n, (title, body, url, _) in enumerate(items):
             now = T0 + timedelta(seconds=30 * n)
+            if n and n % ITEMS_PER_DAY == 0:  # a poll prunes; once a simulated day is enough
+                prune(store, now - policy.retention)
+                sizes_by_day[n // ITEMS_PER_DAY] = sum(store.table_sizes().values())
             probe = identify(title, body, url, "", policy)
             with story_session(store) as session:
                 story = choose_story(probe, session.candidates(probe), policy) or url
@@ -127,6 +132,8 @@ def store_run(policy: DedupPolicy, items: list[tuple[str, str, str, bool]]) -> d
             "rows": sizes,
             "db_mb": round(path.stat().st_size / 1e6, 1),
             "pruned_rows_30d": pruned,
+            "rows_by_simulated_day": sizes_by_day,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
         store.dispose()
     return figures

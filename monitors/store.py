@@ -6,6 +6,7 @@ SQLite (a file) by default; a `postgresql+psycopg://` URL works the same way.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -91,6 +92,8 @@ stories = sa.Table(
     "stories",
     metadata,
     sa.Column("story_key", sa.Text, primary_key=True),
+    # A signed 64-bit hash of story_key: the band rows refer to it instead of repeating the text.
+    sa.Column("story_ref", sa.BigInteger, nullable=False, unique=True),
     sa.Column("first_seen", UtcDateTime, nullable=False),
     sa.Column("last_seen", UtcDateTime, nullable=False, index=True),
     sa.Column("title", sa.Text, nullable=False),
@@ -107,8 +110,15 @@ story_bands = sa.Table(
     "story_bands",
     metadata,
     sa.Column("band_hash", sa.BigInteger, primary_key=True),
-    sa.Column("story_key", sa.Text, primary_key=True, index=True),
+    sa.Column("story_ref", sa.BigInteger, primary_key=True, index=True),
+    sqlite_with_rowid=False,  # two integers a row: the primary key is the table
 )
+
+
+def story_ref(story_key: str) -> int:
+    """The signed 64-bit reference of a story key, as stored in the band rows."""
+    digest = hashlib.blake2b(story_key.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 # Outbox rows nobody will touch again (see docs/DELIVERY.md for what each status means).
 FINAL_STATUSES = ("sent", "failed", "suppressed", "summarized", "dropped")

@@ -26,6 +26,7 @@ from monitors.store import (
     queue,
     stories,
     story_bands,
+    story_ref,
     utc,
 )
 
@@ -50,11 +51,11 @@ def story_session(store: Store) -> Iterator[StorySession]:
 def prune(store: Store, cutoff: datetime) -> dict[str, int]:
     """Delete stories, items, matches and finished alerts older than `cutoff`; counts."""
     old_items = sa.select(items.c.id).where(items.c.detected_at < cutoff)
-    old_stories = sa.select(stories.c.story_key).where(stories.c.last_seen < cutoff)
+    old_refs = sa.select(stories.c.story_ref).where(stories.c.last_seen < cutoff)
     live = sa.select(stories.c.story_key)
     with _STORY_LOCK, store.engine.begin() as conn:
         counts = {
-            "story_bands": _delete(conn, story_bands, story_bands.c.story_key.in_(old_stories)),
+            "story_bands": _delete(conn, story_bands, story_bands.c.story_ref.in_(old_refs)),
             "stories": _delete(conn, stories, stories.c.last_seen < cutoff),
             "matches": _delete(conn, matches, matches.c.item_id.in_(old_items)),
             "items": _delete(conn, items, items.c.detected_at < cutoff),
@@ -94,21 +95,21 @@ class StorySession:
     def candidates(self, probe: Identity) -> list[Candidate]:
         """Stories sharing a lookup key with the copy, most keys shared first, oldest first."""
         layer_of = dict(probe.lookup)
-        hits: dict[str, set[str]] = {}
+        hits: dict[int, set[str]] = {}
         rows = self.conn.execute(
-            sa.select(story_bands.c.band_hash, story_bands.c.story_key).where(
+            sa.select(story_bands.c.band_hash, story_bands.c.story_ref).where(
                 story_bands.c.band_hash.in_(list(layer_of))
             )
         )
         for row in rows:
-            hits.setdefault(row.story_key, set()).add(layer_of[row.band_hash])
+            hits.setdefault(row.story_ref, set()).add(layer_of[row.band_hash])
         ranked = sorted(hits, key=lambda k: -len(hits[k]))[:MAX_CANDIDATES]
         found = self.conn.execute(
-            sa.select(stories.c.story_key, stories.c.signature)
-            .where(stories.c.story_key.in_(ranked))
+            sa.select(stories.c.story_key, stories.c.story_ref, stories.c.signature)
+            .where(stories.c.story_ref.in_(ranked))
             .order_by(stories.c.first_seen, stories.c.story_key)
         )
-        return [Candidate(r.story_key, frozenset(hits[r.story_key]), r.signature) for r in found]
+        return [Candidate(r.story_key, frozenset(hits[r.story_ref]), r.signature) for r in found]
 
     def state(self, story_key: str, source_id: str) -> StoryState:
         """What the story already has: figures, updates, alerts queued, other outlets."""
@@ -164,7 +165,8 @@ class StorySession:
         ).first()
         keys = [(h, layer) for h, layer in probe.lookup if layer != "band"]
         if row is None:
-            values = {"story_key": item.story_key, "first_seen": now, "last_seen": now}
+            values = {"story_key": item.story_key, "story_ref": story_ref(item.story_key)}
+            values |= {"first_seen": now, "last_seen": now}
             values |= {"title": item.title, "url": item.url, "signature": probe.signature}
             values |= {"facts_json": json.dumps(sorted(probe.facts)[:MAX_FACTS]), "updates": 0}
             self.conn.execute(stories.insert().values(**values))
@@ -179,6 +181,7 @@ class StorySession:
             self.conn.execute(
                 stories.update().where(stories.c.story_key == item.story_key).values(**values)
             )
-        rows = [{"band_hash": h, "story_key": item.story_key} for h, _ in keys]
+        ref = story_ref(item.story_key)
+        rows = [{"band_hash": h, "story_ref": ref} for h, _ in keys]
         if rows:
             self.conn.execute(insert_ignore(self.conn, story_bands), rows)
