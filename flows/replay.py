@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from flows.served import ServedInThread
+
 PLACEHOLDER = "{base}"
 _AGO = re.compile(rb"\{ago:(\d+)\}")
 _TEXT_TYPES = {
@@ -121,14 +123,15 @@ def is_not_modified(headers: Mapping[str, str], resource: Resource) -> bool:
     return resource.last_modified <= since.timestamp()
 
 
-class ReplaySite:
+class ReplaySite(ServedInThread):
     """Serve a directory on 127.0.0.1 from a daemon thread; hooks bend chosen paths for tests."""
 
+    thread_name = "replay-site"
+
     def __init__(self, root: Path, *, port: int = 0, host: str = "127.0.0.1") -> None:
+        super().__init__()
         self.root = root.resolve()
         self._address = (host, port)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -137,46 +140,18 @@ class ReplaySite:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> ReplaySite:
-        """Bind and serve in a daemon thread; returns self."""
-        if self._server is not None:
-            return self
+    def _make_server(self) -> _Server:
         self._stopping.clear()
-        self._server = _Server(self._address, _Handler, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="replay-site", daemon=True
-        )
-        self._thread.start()
-        return self
+        return _Server(self._address, _Handler, self)
 
-    def stop(self) -> None:
-        """Stop serving and release the port; slow answers in flight are cut short."""
-        if self._server is None:
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> ReplaySite:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port (the OS picks one when constructed with port=0)."""
-        if self._server is None:
-            raise RuntimeError("ReplaySite is not started")
-        return int(self._server.server_address[1])
+    def _before_stop(self) -> None:
+        self._stopping.set()  # slow answers in flight are cut short
 
     @property
     def base_url(self) -> str:
         """`http://127.0.0.1:PORT`, without a trailing slash."""
+        if self._server is None:
+            raise RuntimeError("ReplaySite is not started")
         return f"http://{self._address[0]}:{self.port}"
 
     def url(self, path: str) -> str:

@@ -18,6 +18,8 @@ from typing import Any, Self
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from flows.served import ServedInThread
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -194,11 +196,12 @@ class _WebhookHandler(BaseHTTPRequestHandler):
         """Stay quiet: tests and the demo print what matters themselves."""
 
 
-class SlackWebhookSink:
+class SlackWebhookSink(ServedInThread):
     """A Slack incoming-webhook stand-in on 127.0.0.1 that keeps every accepted JSON payload."""
 
     host = LOOPBACK
     path = "/services/hook"
+    thread_name = "slack-sink"
 
     def __init__(
         self,
@@ -207,6 +210,7 @@ class SlackWebhookSink:
         retry_after: float = 1,
         fail_with: int | None = None,
     ) -> None:
+        super().__init__()
         self.rate_limit_first = rate_limit_first
         self.retry_after = retry_after
         self.fail_with = fail_with
@@ -214,8 +218,6 @@ class SlackWebhookSink:
         self.requests = 0
         self._lock = threading.Lock()
         self._payloads: list[dict[str, Any]] = []
-        self._server: _WebhookServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -249,33 +251,7 @@ class SlackWebhookSink:
             self._payloads.append(payload)
             return 200, {}, "ok"
 
-    def start(self) -> Self:
-        """Start serving on an OS-chosen port in a daemon thread."""
+    def _make_server(self) -> _WebhookServer:
         server = _WebhookServer((self.host, 0), _WebhookHandler)
         server.sink = self
-        self.port = int(server.server_address[1])
-        self._server = server
-        # A short poll interval: stop() returns in ~50 ms instead of half a second.
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.05,), name="slack-sink", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port; safe to call twice."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        return server

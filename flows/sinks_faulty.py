@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import socketserver
 import threading
-from types import TracebackType
-from typing import Self
 
+from flows.served import ServedInThread
 from flows.sinks import LOOPBACK
 
 
@@ -49,23 +48,23 @@ class _DroppingServer(socketserver.ThreadingTCPServer):
     sink: DroppingSmtpServer
 
 
-class DroppingSmtpServer:
+class DroppingSmtpServer(ServedInThread):
     """An SMTP server on 127.0.0.1 that hangs up: at once, or after taking a message's data.
 
     `stage="data"` is the ambiguous failure: the message arrived, the client saw no reply.
     """
 
     host = LOOPBACK
+    thread_name = "smtp-drop"
 
     def __init__(self, stage: str = "connect") -> None:
         if stage not in ("connect", "data"):
             raise ValueError("stage is 'connect' or 'data'")
+        super().__init__()
         self.stage = stage
         self.port = 0
         self._lock = threading.Lock()
         self._received: list[bytes] = []
-        self._server: _DroppingServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -81,31 +80,7 @@ class DroppingSmtpServer:
         with self._lock:
             self._received.append(data)
 
-    def start(self) -> Self:
+    def _make_server(self) -> _DroppingServer:
         server = _DroppingServer((self.host, 0), _DroppingHandler)
         server.sink = self
-        self.port = int(server.server_address[1])
-        self._server = server
-        # A short poll interval: stop() returns in ~50 ms instead of half a second.
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.05,), name="smtp-drop", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        return server
