@@ -152,10 +152,16 @@ def _update(alert: AlertMessage) -> str:
 
 def render_email(alert: AlertMessage, sender: str) -> EmailMessage:
     """A multipart/alternative (text + HTML) email for one alert."""
+    return build_email(alert, sender, email_subject(alert), "alert_email", _email_context(alert))
+
+
+def build_email(
+    alert: AlertMessage, sender: str, subject: str, template: str, context: dict[str, object]
+) -> EmailMessage:
+    """Headers from the alert, text and HTML parts from `<template>.{txt,html}.j2`."""
     env = template_environment()
-    context = _email_context(alert)
     msg = EmailMessage()
-    msg["Subject"] = email_subject(alert)
+    msg["Subject"] = subject
     msg["From"] = one_line(sender)
     if alert.recipients:
         msg["To"] = ", ".join(one_line(r) for r in alert.recipients)
@@ -165,8 +171,8 @@ def render_email(alert: AlertMessage, sender: str) -> EmailMessage:
     msg["List-Id"] = f"<{label(alert.desk_id)}.deskwatch>"
     msg["X-Deskwatch-Alert-Key"] = one_line(alert.alert_key)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies back to us
-    msg.set_content(env.get_template("alert_email.txt.j2").render(context))
-    msg.add_alternative(env.get_template("alert_email.html.j2").render(context), subtype="html")
+    msg.set_content(env.get_template(f"{template}.txt.j2").render(context))
+    msg.add_alternative(env.get_template(f"{template}.html.j2").render(context), subtype="html")
     # A key-derived boundary keeps re-renders byte-identical, so .eml files are idempotent.
     msg.set_boundary("deskwatch-" + hashlib.sha256(alert.alert_key.encode()).hexdigest()[:40])
     return msg

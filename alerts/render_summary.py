@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import UTC
 from email.message import EmailMessage
-from email.utils import format_datetime
 
 from slack_sdk.models.blocks import (
     Block,
@@ -21,16 +18,14 @@ from alerts.render import (
     SLACK_MAX_BLOCKS,
     SLACK_TEXT_MAX,
     SUBJECT_MAX,
+    build_email,
     iso,
-    label,
-    message_id_for,
     one_line,
     render_email,
     render_slack,
     safe_url,
     slack_escape,
     slack_url,
-    template_environment,
     truncate,
 )
 from alerts.summaries import carried
@@ -71,29 +66,14 @@ def summary_subject(alert: AlertMessage) -> str:
 
 def render_summary_email(alert: AlertMessage, sender: str) -> EmailMessage:
     """A multipart/alternative (text + HTML) email listing a summary's alerts."""
-    env = template_environment()
-    context = {
+    context: dict[str, object] = {
         "alert": alert,
         "headline": one_line(alert.headline),
         "count": _count(alert),
         "items": [_item_context(item) for item in alert.items],
         "more": alert.more_items,
     }
-    msg = EmailMessage()
-    msg["Subject"] = summary_subject(alert)
-    msg["From"] = one_line(sender)
-    if alert.recipients:
-        msg["To"] = ", ".join(one_line(r) for r in alert.recipients)
-    made = alert.detected_at
-    msg["Date"] = format_datetime(made if made.tzinfo else made.replace(tzinfo=UTC))
-    msg["Message-ID"] = message_id_for(alert.alert_key)
-    msg["List-Id"] = f"<{label(alert.desk_id)}.deskwatch>"
-    msg["X-Deskwatch-Alert-Key"] = one_line(alert.alert_key)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(env.get_template("alert_summary.txt.j2").render(context))
-    msg.add_alternative(env.get_template("alert_summary.html.j2").render(context), subtype="html")
-    msg.set_boundary("deskwatch-" + hashlib.sha256(alert.alert_key.encode()).hexdigest()[:40])
-    return msg
+    return build_email(alert, sender, summary_subject(alert), "alert_summary", context)
 
 
 def _item_context(item: SummaryItem) -> dict[str, object]:
