@@ -39,11 +39,12 @@ _TOKEN = re.compile(r"\w+")
 
 @dataclass(frozen=True, slots=True)
 class Located:
-    """A term hit with its word index and the document field it fell in."""
+    """A term hit with its word position, the document field and the sentence it fell in."""
 
     hit: TermHit
     token: int
     field: str
+    sentence: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ class Matcher:
 
     def match(self, document: Document) -> list[TopicMatch]:
         """Topics the document matches, best score first."""
-        located = self._locate(document)
+        located, sentences = self._locate(document)
         found: list[TopicMatch] = []
         for compiled in self._compiled:
             # No hit at all means a score of 0: only a zero threshold could still fire.
@@ -102,16 +103,18 @@ class Matcher:
                 gid in located for gid in compiled.group_ids.values()
             ):
                 continue
-            match = _explain(compiled, located, document, clauses=False).match
+            match = _explain(compiled, located, sentences, document, clauses=False).match
             if match is not None:
                 found.append(match)
         return sorted(found, key=lambda m: (-m.score, m.topic))
 
     def explain(self, document: Document, topic_id: str) -> Explanation:
         compiled = next(c for c in self._compiled if c.spec.id == topic_id)
-        return _explain(compiled, self._locate(document), document)
+        located, sentences = self._locate(document)
+        return _explain(compiled, located, sentences, document)
 
-    def _locate(self, document: Document) -> dict[str, list[Located]]:
+    def _locate(self, document: Document) -> tuple[dict[str, list[Located]], list[int]]:
+        """Term hits by group with their field and word position; the sentence starts."""
         text = document.text
         sentence_starts = _sentence_bounds(text)
         title_end = len(document.title)
@@ -123,8 +126,8 @@ class Matcher:
             sentence = bisect.bisect_right(sentence_starts, hit.start) - 1
             words_before = len(_TOKEN.findall(text, sentence_starts[sentence], hit.start))
             token = sentence * SENTENCE_GAP + words_before
-            by_group[hit.group].append(Located(hit, token, field))
-        return by_group
+            by_group[hit.group].append(Located(hit, token, field, sentence))
+        return by_group, sentence_starts
 
 
 def _group_id(name: str, terms: Sequence[str]) -> str:
@@ -141,6 +144,7 @@ def _lead_length(body: str) -> int:
 def _explain(
     compiled: _Compiled,
     located: dict[str, list[Located]],
+    sentences: list[int],
     document: Document,
     clauses: bool = True,
 ) -> Explanation:
@@ -163,7 +167,7 @@ def _explain(
             topic=spec.id,
             score=round(score, 2),
             severity=spec.severity,
-            evidence=_evidence(document.text, support),
+            evidence=_evidence(document.text, sentences, support),
             clauses=tuple(c.text for c in clause_results if c.holds),
         )
     return Explanation(spec, hits, clause_results, exclusions, round(score, 2), match)
@@ -230,13 +234,15 @@ def _sentence_bounds(text: str) -> list[int]:
     return [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
 
 
-def _evidence(text: str, support: list[Located]) -> tuple[Evidence, ...]:
+def _evidence(
+    text: str, sentence_starts: list[int], support: list[Located]
+) -> tuple[Evidence, ...]:
     """Up to three distinct sentences holding hits, chosen by distinct groups, in text order."""
-    bounds = [*_sentence_bounds(text), len(text) + 1]
+    bounds = [*sentence_starts, len(text) + 1]
     sentences: dict[int, dict[tuple[int, int], str]] = defaultdict(dict)
     for located in support:
         hit = located.hit
-        sentences[bisect.bisect_right(bounds, hit.start) - 1][(hit.start, hit.end)] = hit.group
+        sentences[located.sentence][(hit.start, hit.end)] = hit.group
     ranked = sorted(sentences.items(), key=lambda kv: (-len(set(kv[1].values())), kv[0]))
     passages: list[Evidence] = []
     seen_texts: set[str] = set()
