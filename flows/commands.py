@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from flows.settings import load_settings
 from monitors.errors import DeskwatchError, SeedError
 from monitors.extract import extract_article
-from monitors.fetch import Fetcher, FetchPolicy
 from monitors.match import Matcher
 from monitors.models import Document, FetchStatus
 from seeds.loader import bundled_seed_path, load_file
@@ -104,15 +103,11 @@ def explain_topic(topics_path: Path | None, topic_id: str, path: Path) -> int:
 
 def check_sources(sources_path: Path | None) -> int:
     """Fetch each source once, without touching stored state, and report reachability."""
+    from flows.wiring import build_fetcher
+
     settings = load_settings()
     sources = load_file(sources_path or bundled_seed_path("sources.yaml"), SourcesFile).sources
-    fetcher = Fetcher(
-        FetchPolicy(
-            timeout_s=settings.fetch_timeout_s,
-            max_bytes=settings.max_body_bytes,
-            allow_private_networks=settings.allow_private_networks,
-        )
-    )
+    fetcher = build_fetcher(settings)
     failed = 0
     try:
         for source in sources:

@@ -180,20 +180,26 @@ _RUNTIMES: dict[str, Runtime] = {}
 _LOCK = threading.Lock()
 
 
+def build_fetcher(settings: Settings) -> Fetcher:
+    """The run's one HTTP client, with the limits the settings give."""
+    return Fetcher(
+        FetchPolicy(
+            timeout_s=settings.fetch_timeout_s,
+            max_bytes=settings.max_body_bytes,
+            allow_private_networks=settings.allow_private_networks,
+        )
+    )
+
+
 def build_runtime(settings: Settings, seeds: Seeds) -> Runtime:
     """The adapters of one run; `secret-block:` settings are looked up in Prefect first."""
     settings = resolve_secrets(settings)
-    policy = FetchPolicy(
-        timeout_s=settings.fetch_timeout_s,
-        max_bytes=settings.max_body_bytes,
-        allow_private_networks=settings.allow_private_networks,
-    )
     store = open_store(settings)
     return Runtime(
         settings=settings,
         seeds=seeds,
         store=store,
-        fetcher=Fetcher(policy),
+        fetcher=build_fetcher(settings),
         matcher=Matcher(seeds.topics),
         outbox=Outbox(store.engine),
         webhook_client=httpx.Client(timeout=settings.fetch_timeout_s),
