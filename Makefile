@@ -28,8 +28,9 @@ demo: $(STAMP)          ## the same cycle against the bundled offline replay sit
 system-deps:            ## Debian packages the tests use (PostgreSQL); no-op when present
 	bash scripts/system-deps.sh
 
-test: $(STAMP) system-deps  ## lint, types and the whole test suite
+test: $(STAMP) system-deps  ## lint, format, types and the whole test suite
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
 

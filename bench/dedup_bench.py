@@ -25,7 +25,7 @@ from bench.dedup_corpus import MemoryIndex, measure
 from monitors.dedup import DedupPolicy, choose_story, identify
 from monitors.models import NewItem
 from monitors.store import Store, create_engine
-from monitors.stories import prune, story_session
+from monitors.store.stories import prune, story_session
 
 ITEMS = int(os.environ.get("DESKWATCH_BENCH_ITEMS", "100000"))
 DB_ITEMS = int(os.environ.get("DESKWATCH_BENCH_DB_ITEMS", "10000"))

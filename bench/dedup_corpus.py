@@ -17,8 +17,8 @@ from typing import Any
 
 from bench.common import corpus_dir
 from monitors.dedup import Candidate, DedupPolicy, Identity, choose_story, identify, widened
-from monitors.normalize import clean_text
-from monitors.stories import MAX_CANDIDATES
+from monitors.store.stories import MAX_CANDIDATES
+from monitors.text import clean_text
 
 
 @dataclass

@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 
-from alerts.channels import Channel, SlackWebhookChannel, SmtpChannel
+from alerts.delivery.channels import Channel, SlackWebhookChannel, SmtpChannel
+from alerts.delivery.outbox import DeliveryReport, Outbox, deliver_pending
 from alerts.models import AlertMessage
-from alerts.outbox import DeliveryReport, Outbox, deliver_pending
+from flows.local.sinks import SlackWebhookSink, SmtpSink
 from flows.settings import Settings
-from flows.sinks import SlackWebhookSink, SmtpSink
 from monitors.models import OutboxDraft
 from monitors.store import Store, create_engine, queue
 

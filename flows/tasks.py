@@ -8,20 +8,20 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
-from alerts.digest import build_digest
-from alerts.digest_email import email_digest, mailer_for
-from alerts.digest_markdown import render_digest_markdown
-from alerts.digest_text import summary_line
-from alerts.digest_text import title as digest_title
-from alerts.digest_writer import write_digest
+from alerts.delivery.outbox import deliver_pending
+from alerts.digest.email import email_digest, mailer_for
+from alerts.digest.markdown import render_digest_markdown
+from alerts.digest.read import build_digest
+from alerts.digest.text import summary_line
+from alerts.digest.text import title as digest_title
+from alerts.digest.writer import write_digest
 from alerts.models import Digest
-from alerts.outbox import deliver_pending
 from flows.settings import Settings
 from flows.wiring import runtime
 from monitors.errors import DeliveryError
 from monitors.models import SourceReport
 from monitors.pipeline import check_source
-from monitors.stories import prune
+from monitors.store.stories import prune
 from seeds.models import DeskSpec, SourceSpec
 
 

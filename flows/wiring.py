@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from alerts.channels import Channel, FileChannel, SlackWebhookChannel, SmtpChannel
+from alerts.delivery.channels import Channel, FileChannel, SlackWebhookChannel, SmtpChannel
+from alerts.delivery.outbox import Outbox
+from alerts.delivery.pacing import Pacer
+from alerts.delivery.routing import plan_alerts
 from alerts.models import AlertMessage
-from alerts.outbox import Outbox
-from alerts.pacing import Pacer
-from alerts.routing import plan_alerts
 from flows.settings import SECRET_BLOCK_PREFIX, Settings
 from monitors.dedup import DedupPolicy
 from monitors.errors import SettingsError

@@ -18,13 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
-from courlan import clean_url, normalize_url
 from datasketch import MinHash
 
-from monitors.normalize import fingerprint
+from monitors.identity import canonical_url, fingerprint, global_guid, normalized_title
 
 EXACT_LAYERS = ("url", "guid", "text")  # a shared key of these kinds means the same story
 WORD_SHINGLE = 5
@@ -38,16 +36,10 @@ LSH_RECALL_AT_THRESHOLD = 0.97  # candidate lookup must rarely miss a pair at th
 # reprint still finds it; copies closer than 0.9 to a kept one add nothing.
 MAX_MEMBERS = 4
 
-_SUBDOMAINS = ("www.", "m.", "mobile.", "amp.")
-_TRACKING = re.compile(
-    r"^(utm_\w*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|igshid|ocid|cmpid|icid|"
-    r"smid|ref|ref_src|rss|at_medium|at_campaign|amp|outputtype|output|__twitter_impression)$"
-)
 _CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af]")
 _WORD = re.compile(r"\w+")
 _ROLL = np.uint64(0x01000193)  # FNV prime: products of 32-bit values stay within 64 bits
 _MASK32 = np.uint64(0xFFFFFFFF)
-_TITLE_SUFFIX = re.compile(r"\s+(?:[|–—]|-)\s+([^|–—-]+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,53 +80,6 @@ class Candidate:
     story_key: str
     layers: frozenset[str]
     signature: bytes  # member signatures, concatenated
-
-
-# -- identity keys -----------------------------------------------------------------------------
-
-
-def canonical_url(url: str) -> str:
-    """The identity of a link: https, bare host, no tracking, AMP or mobile variant, no slash."""
-    raw = url.strip()
-    try:
-        normalized = normalize_url(clean_url(raw) or raw)
-        parts = urlsplit(normalized)
-    except (ValueError, AttributeError):
-        return raw
-    host = parts.netloc.lower()
-    for prefix in _SUBDOMAINS:
-        if host.startswith(prefix) and "." in host[len(prefix) :]:
-            host = host[len(prefix) :]
-            break
-    segments = [s for s in parts.path.split("/") if s and s.lower() != "amp"]
-    if segments and segments[-1].lower().endswith(".amp"):
-        segments[-1] = segments[-1][: -len(".amp")]
-    query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _tracking(k)
-    )
-    scheme = "https" if parts.scheme in ("http", "https") else parts.scheme
-    return urlunsplit((scheme, host, "/" + "/".join(segments), urlencode(query), ""))
-
-
-def _tracking(name: str) -> bool:
-    return bool(_TRACKING.match(name.lower()))
-
-
-def global_guid(guid: str) -> str | None:
-    """A GUID that names the story beyond its feed (a URL, tag: or urn:), else None."""
-    value = guid.strip()
-    if value.lower().startswith(("http://", "https://")):
-        return canonical_url(value)
-    return value if value.lower().startswith(("tag:", "urn:")) else None
-
-
-def normalized_title(title: str) -> str:
-    """Case-folded title words without an outlet suffix such as ' - Wire' or ' | Outlet'."""
-    text = unicodedata.normalize("NFKC", title).strip()
-    suffix = _TITLE_SUFFIX.search(text)
-    if suffix and len(suffix.group(1).split()) <= 3 and len(text[: suffix.start()].split()) >= 4:
-        text = text[: suffix.start()]
-    return " ".join(_WORD.findall(text.casefold()))
 
 
 # -- near-duplicates ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import trafilatura
 
-from monitors.normalize import clean_text
+from monitors.text import clean_text
 
 _TIMESTAMP = re.compile(r"Starting point is (\d{1,2}:\d{2}:\d{2})")
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import feedparser
 
+from monitors.identity import item_key
 from monitors.models import FeedItem, ParsedFeed
-from monitors.normalize import canonical_url, clean_text
+from monitors.text import clean_text
 
 
 class FeedParseError(ValueError):
@@ -37,7 +38,7 @@ def _to_item(entry: Mapping[str, Any]) -> FeedItem | None:
     if not link and not guid:
         return None
     return FeedItem(
-        key=guid or canonical_url(link),
+        key=item_key(guid, link),
         url=link,
         title=title,
         summary=clean_text(str(entry.get("summary") or "")),

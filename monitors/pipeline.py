@@ -26,7 +26,7 @@ from monitors.models import (
     TopicMatch,
 )
 from monitors.store import Store
-from monitors.stories import StoryState, story_session
+from monitors.store.stories import StoryState, story_session
 from monitors.transcripts import parse_transcript_index
 from seeds.models import SourceKind, SourceSpec
 

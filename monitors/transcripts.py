@@ -7,8 +7,9 @@ from urllib.parse import urljoin
 
 import lxml.html
 
+from monitors.identity import canonical_url
 from monitors.models import FeedItem, ParsedFeed
-from monitors.normalize import canonical_url, clean_text
+from monitors.text import clean_text
 
 
 def parse_transcript_index(body: bytes, base_url: str, link_pattern: str | None) -> ParsedFeed:

@@ -111,9 +111,7 @@ def _split_or(operand: str) -> str | list[str]:
     return [name.strip() for name in re.split(r"\s+OR\s+", operand[1:-1].strip())]
 
 
-def _parse_near(
-    value: Any, within: Any, ordered: bool, path: str, groups: Collection[str]
-) -> Near:
+def _parse_near(value: Any, within: Any, ordered: bool, path: str, groups: Collection[str]) -> Near:
     if not isinstance(value, list) or len(value) != 2:
         raise RuleError(path, "needs exactly two operands: [group(s), group(s)]")
     distance = _within(within, path)

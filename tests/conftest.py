@@ -20,7 +20,7 @@ for _name in [n for n in os.environ if n.startswith("DESKWATCH_")]:
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REPLAY_SITE = REPO / "flows" / "replay_site" / "site"
+REPLAY_SITE = REPO / "flows" / "local" / "replay_site" / "site"
 CORPUS = Path(os.environ.get("DESKWATCH_CORPUS", REPO.parent / "shared" / "corpus"))
 
 

@@ -10,16 +10,16 @@ import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from alerts import outbox_admin
-from alerts.channels import SlackWebhookChannel, SmtpChannel
-from alerts.outbox import Outbox
+from alerts.delivery import admin as outbox_admin
+from alerts.delivery.channels import SlackWebhookChannel, SmtpChannel
+from alerts.delivery.outbox import Outbox
 
 # Imported while collecting, as the CLI would: urllib3 then files its optional-dependency
 # warning under its own filter instead of under the tests' "error".
 from flows import cli, commands
 from flows.cli import main
+from flows.local.sinks import SmtpSink
 from flows.settings import Settings
-from flows.sinks import SmtpSink
 from flows.wiring import build_runtime, resolve_secrets
 from monitors.errors import SettingsError
 from monitors.store import Store, create_engine, outbox

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from flows.local.replay import ReplaySite, write_demo_sources
+from flows.local.sinks import SlackWebhookSink, SmtpSink
 from flows.poll import daily_digest, poll_sources
-from flows.replay import ReplaySite, write_demo_sources
-from flows.sinks import SlackWebhookSink, SmtpSink
 from monitors.models import SourceStatus
 from tests.conftest import REPLAY_SITE
 

@@ -15,13 +15,13 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from alerts.channels import FileChannel, SlackWebhookChannel, SmtpChannel, parse_smtp_url
+from alerts.delivery.channels import FileChannel, SlackWebhookChannel, SmtpChannel, parse_smtp_url
+from alerts.delivery.pacing import Pacer
+from alerts.delivery.render import message_id_for
 from alerts.models import AlertMessage, OtherOutlet, Passage
-from alerts.pacing import Pacer
-from alerts.render import message_id_for
-from flows.sinks import SlackWebhookSink, SmtpSink, free_port
-from flows.sinks_faulty import DroppingSmtpServer
+from flows.local.sinks import SlackWebhookSink, SmtpSink, free_port
 from monitors.errors import DeliveryError, PermanentDeliveryError, SettingsError
+from tests.support.faulty_smtp import DroppingSmtpServer
 from tests.support.tls import LoopbackCert, loopback_cert
 
 SENDER = "deskwatch <alerts@example.org>"

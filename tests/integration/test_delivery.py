@@ -20,14 +20,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from alerts.channels import Channel, SlackWebhookChannel, SmtpChannel
-from alerts.digest import build_digest
+from alerts.delivery.admin import list_rows
+from alerts.delivery.channels import Channel, SlackWebhookChannel, SmtpChannel
+from alerts.delivery.outbox import Outbox, deliver_pending
+from alerts.delivery.pacing import Pacer
+from alerts.delivery.render import message_id_for
+from alerts.digest.read import build_digest
 from alerts.models import AlertMessage, Passage
-from alerts.outbox import Outbox, deliver_pending
-from alerts.outbox_admin import list_rows
-from alerts.pacing import Pacer
-from alerts.render import message_id_for
-from flows.sinks import SlackWebhookSink, SmtpSink
+from flows.local.sinks import SlackWebhookSink, SmtpSink
 from monitors.store import Store, create_engine, outbox
 from seeds.loader import load_seeds
 from seeds.models import DeskSpec

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.digest_writer import render_digest_html, write_digest
+from alerts.digest.writer import render_digest_html, write_digest
 from alerts.models import DigestTopic
 from tests.conftest import REPO
 from tests.integration.test_digest_build import World, world

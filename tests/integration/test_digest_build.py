@@ -21,15 +21,15 @@ import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from alerts.channels import FileChannel
-from alerts.digest import build_digest, day_window
-from alerts.digest_writer import write_digest
+from alerts.delivery.channels import FileChannel
+from alerts.delivery.outbox import deliver_pending
+from alerts.digest.read import build_digest, day_window
+from alerts.digest.writer import write_digest
 from alerts.models import Digest, DigestStory
-from alerts.outbox import deliver_pending
 from flows.cli import main
-from flows.replay import ReplaySite, write_demo_sources
+from flows.local.replay import ReplaySite, write_demo_sources
+from flows.local.sinks import SmtpSink
 from flows.settings import Settings
-from flows.sinks import SmtpSink
 from flows.wiring import build_runtime
 from monitors.models import Evidence, NewItem, TopicMatch
 from monitors.pipeline import check_source

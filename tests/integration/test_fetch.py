@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.replay import ReplaySite
+from flows.local.replay import ReplaySite
 from monitors.fetch import Fetcher, FetchPolicy
 from monitors.models import FetchStatus, Validators
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import lxml.html
 
-from flows.commands import read_document
-from flows.replay import bundled_replay_dir
+from flows.cli.commands import read_document
+from flows.local.replay import bundled_replay_dir
 from monitors.match import Matcher
 from monitors.models import Document
 from seeds.loader import load_seeds

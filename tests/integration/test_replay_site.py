@@ -13,7 +13,7 @@ import httpx
 import pytest
 import trafilatura
 
-from flows.replay import ReplaySite, bundled_replay_dir
+from flows.local.replay import ReplaySite, bundled_replay_dir
 
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 <!-- test feed: one item whose link points back at the same server -->
@@ -245,7 +245,7 @@ def _free_port() -> int:
 def test_relative_dates_are_filled_in_before_the_start_of_the_day() -> None:
     from datetime import date
 
-    from flows.replay import render
+    from flows.local.replay import render
 
     body = render(b"<pubDate>{ago:90}</pubDate>", "http://x", today=date(2026, 1, 2))
     assert body == b"<pubDate>Thu, 01 Jan 2026 22:30:00 +0000</pubDate>"

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from alerts.delivery.outbox import Outbox, deliver_pending
 from alerts.models import AlertMessage
-from alerts.outbox import Outbox, deliver_pending
 from monitors.errors import DeliveryError
 from monitors.models import Evidence, NewItem, OutboxDraft, TopicMatch, Validators
 from monitors.store import Store, create_engine, metadata, outbox

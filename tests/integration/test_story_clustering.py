@@ -15,17 +15,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from alerts.delivery.render import email_subject
+from alerts.delivery.routing import plan_alerts
 from alerts.models import AlertMessage
-from alerts.render import email_subject
-from alerts.routing import plan_alerts
-from flows.replay import ReplaySite
+from flows.local.replay import ReplaySite
 from monitors.dedup import DedupPolicy, identify
 from monitors.fetch import Fetcher, FetchPolicy
 from monitors.match import Matcher
 from monitors.models import NewItem, OutboxDraft, SourceReport, StoryNews, TopicMatch
 from monitors.pipeline import check_source
 from monitors.store import Store, create_engine, items, outbox
-from monitors.stories import prune, story_session
+from monitors.store.stories import prune, story_session
 from seeds.loader import load_seeds
 from seeds.models import Seeds, SourceKind, SourceSpec
 from tests.conftest import FIXTURES

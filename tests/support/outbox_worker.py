@@ -19,8 +19,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from alerts.channels import SmtpChannel
-from alerts.outbox import Outbox, deliver_pending
+from alerts.delivery.channels import SmtpChannel
+from alerts.delivery.outbox import Outbox, deliver_pending
 from monitors.store import create_engine
 
 LEASE = timedelta(minutes=5)

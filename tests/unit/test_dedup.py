@@ -6,25 +6,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.routing import plan_alerts
+from alerts.delivery.routing import plan_alerts
 from monitors.dedup import (
     Candidate,
     DedupPolicy,
     choose_story,
     figures,
-    global_guid,
     identify,
     lsh_bands,
     material_topics,
-    normalized_title,
     shingles,
     similarity,
     update_due,
     widened,
 )
+from monitors.identity import global_guid, normalized_title
 from monitors.models import Document, Evidence, NewItem, StoryNews, TopicMatch
 from monitors.pipeline import story_news
-from monitors.stories import StoryState
+from monitors.store.stories import StoryState
 from seeds.loader import load_seeds
 
 POLICY = DedupPolicy()

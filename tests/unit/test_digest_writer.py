@@ -13,16 +13,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts.digest_chart import chart_for
-from alerts.digest_email import (
+from alerts.digest.chart import chart_for
+from alerts.digest.email import (
     FileDigestMailer,
     SmtpDigestMailer,
     digest_recipients,
     mailer_for,
     render_digest_email,
 )
-from alerts.digest_health import SourceCheck, silence_threshold, source_health
-from alerts.digest_stories import (
+from alerts.digest.health import SourceCheck, silence_threshold, source_health
+from alerts.digest.stories import (
     MatchedRow,
     average_before_last,
     build_stories,
@@ -31,8 +31,8 @@ from alerts.digest_stories import (
     strip_markers,
     timestamp_passage,
 )
-from alerts.digest_text import change, sparkline
-from alerts.digest_writer import (
+from alerts.digest.text import change, sparkline
+from alerts.digest.writer import (
     digest_json_schema,
     render_digest_html,
     render_digest_json,
@@ -189,7 +189,7 @@ def test_json_round_trips(tmp_path: Path) -> None:
 def test_published_json_schema_is_up_to_date() -> None:
     published = REPO / "docs" / "digest.schema.json"
     assert published.read_text(encoding="utf-8") == digest_json_schema(), (
-        "regenerate: .venv/bin/python -m alerts.digest_writer > docs/digest.schema.json"
+        "regenerate: .venv/bin/python -m alerts.digest.writer > docs/digest.schema.json"
     )
 
 

@@ -45,7 +45,7 @@ def test_guid_is_the_item_key_and_markup_is_stripped() -> None:
 def test_items_without_guid_are_keyed_by_canonical_link() -> None:
     body = (FEEDS / "rss_without_guids_keys_by_canonical_link.xml").read_bytes()
     keys = [item.key for item in parse_feed(body, HEADERS, "x").items]
-    assert keys[0] == "https://www.daily.example/world/shells"
+    assert keys[0] == "https://daily.example/world/shells"
 
 
 def test_malformed_feed_keeps_items_and_says_why() -> None:

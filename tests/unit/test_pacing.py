@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.pacing import Pacer, TokenBucket
+from alerts.delivery.pacing import Pacer, TokenBucket
 
 
 def test_one_a_second_without_burst() -> None:

@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from alerts.models import AlertMessage
-from alerts.policy import (
+from alerts.delivery.policy import (
     Action,
     budget_window,
     burst_story_key,
@@ -21,8 +20,9 @@ from alerts.policy import (
     quiet_period,
     quiet_story_key,
 )
-from alerts.routing import plan_alerts
-from alerts.summaries import MAX_ITEMS, burst_summary, carried, quiet_summary, with_item
+from alerts.delivery.routing import plan_alerts
+from alerts.delivery.summaries import MAX_ITEMS, burst_summary, carried, quiet_summary, with_item
+from alerts.models import AlertMessage
 from monitors.models import NewItem, TopicMatch
 from seeds.models import DeskSpec, QuietHours, TopicSpec
 

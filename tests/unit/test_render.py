@@ -13,8 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.models import AlertMessage, OtherOutlet, Passage
-from alerts.render import (
+from alerts.delivery.render import (
     SLACK_MAX_BLOCKS,
     SLACK_TEXT_MAX,
     highlight_runs,
@@ -23,8 +22,9 @@ from alerts.render import (
     render_slack,
     render_slack_json,
 )
-from alerts.render_summary import email_message, slack_json, slack_payload
-from alerts.summaries import MAX_ITEMS, burst_summary, with_item
+from alerts.delivery.render_summary import email_message, slack_json, slack_payload
+from alerts.delivery.summaries import MAX_ITEMS, burst_summary, with_item
+from alerts.models import AlertMessage, OtherOutlet, Passage
 from seeds.models import DeskSpec
 
 SENDER = "deskwatch <alerts@example.org>"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.replay import bundled_replay_dir, write_demo_sources
+from flows.local.replay import bundled_replay_dir, write_demo_sources
 from monitors.errors import SeedError
 from seeds.loader import bundled_seed_path, load_file, load_seeds
 from seeds.models import ChannelKind, Seeds, SourceKind, SourcesFile, TopicsFile

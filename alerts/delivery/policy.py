@@ -1,7 +1,7 @@
 """When a desk hears about an alert: now, after quiet hours, in a summary, or only in the digest.
 
 Pure decisions over a desk's rules, the alert, the time and how many alerts the desk already got;
-alerts.outbox does the counting and applies the decision.
+alerts.delivery.outbox does the counting and applies the decision.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from alerts.digest_assemble import DayFacts, DayWindow, assemble_digest
-from alerts.digest_health import LOOKBACK, SourceCheck, source_health
-from alerts.digest_stories import MatchedRow
+from alerts.digest.assemble import DayFacts, DayWindow, assemble_digest
+from alerts.digest.health import LOOKBACK, SourceCheck, source_health
+from alerts.digest.stories import MatchedRow
 from alerts.models import Digest, DigestSource, Passage
 from monitors.store import Store, items, matches, outbox, source_state, utc
 from seeds.models import DeskSpec, SourceSpec, TopicSpec

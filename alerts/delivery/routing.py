@@ -1,14 +1,14 @@
 """Desk routing: which desk hears about which match, on which channels. Pure.
 
-When each alert goes out (quiet hours, budgets) is decided at delivery, in alerts.policy.
+When each alert goes out (quiet hours, budgets) is decided at delivery, in alerts.delivery.policy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from alerts.delivery.policy import follows
 from alerts.models import AlertMessage, OtherOutlet, Passage
-from alerts.policy import follows
 from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
 from seeds.models import DeskSpec, TopicSpec
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from alerts.delivery.render import one_line
 from alerts.models import Digest, DigestTopic
-from alerts.render import one_line
 
 WIDTH, HEIGHT = 400, 210
 LEFT, RIGHT, TOP, BOTTOM = 34, 20, 12, 48  # margins: room for tick labels and axis titles

@@ -10,12 +10,12 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
-from alerts.channels import parse_smtp_url, safe_dir_name, write_atomic
-from alerts.digest_html import render_digest_html
-from alerts.digest_markdown import render_digest_markdown
-from alerts.digest_text import plural, stories
+from alerts.delivery.channels import parse_smtp_url, safe_dir_name, write_atomic
+from alerts.delivery.render import SUBJECT_MAX, label, one_line
+from alerts.digest.html import render_digest_html
+from alerts.digest.markdown import render_digest_markdown
+from alerts.digest.text import plural, stories
 from alerts.models import Digest
-from alerts.render import SUBJECT_MAX, label, one_line
 from monitors.errors import DeliveryError, PermanentDeliveryError
 from seeds.models import ChannelKind, DeskSpec
 

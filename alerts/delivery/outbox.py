@@ -27,10 +27,10 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 
-from alerts.channels import Channel
+from alerts.delivery.channels import Channel
+from alerts.delivery.policy import Action, Decision
+from alerts.delivery.settlement import settle
 from alerts.models import AlertMessage
-from alerts.outbox_rules import settle
-from alerts.policy import Action, Decision
 from monitors.errors import DeliveryError, PermanentDeliveryError
 from monitors.store import outbox
 from seeds.models import DeskSpec

@@ -18,7 +18,7 @@ from typing import Any, Self
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from flows.served import ServedInThread
+from flows.local.served import ServedInThread
 
 LOOPBACK = "127.0.0.1"
 

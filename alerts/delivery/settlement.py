@@ -1,4 +1,4 @@
-"""The I/O around alerts.policy: count recent sends, then apply the decision to the outbox rows.
+"""The I/O around the delivery policy: count recent sends, then apply the decision to the rows.
 
 Everything here runs inside one transaction per claimed alert, so a row and the summary that
 carries it change together or not at all.
@@ -12,8 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from alerts.models import AlertMessage
-from alerts.policy import (
+from alerts.delivery.policy import (
     SEND_NOW,
     SUMMARY_PREFIX,
     Action,
@@ -24,7 +23,8 @@ from alerts.policy import (
     hourly_limit,
     quiet_story_key,
 )
-from alerts.summaries import burst_summary, quiet_summary, with_item
+from alerts.delivery.summaries import burst_summary, quiet_summary, with_item
+from alerts.models import AlertMessage
 from monitors.store import insert_ignore, outbox
 from seeds.models import DeskSpec
 

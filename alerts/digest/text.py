@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alerts.delivery.render import one_line
 from alerts.models import Digest, DigestSource, DigestStory, DigestTopic, DigestVolumePoint
-from alerts.render import one_line
 
 HEALTHY = frozenset({"ok", "not-modified"})
 _BARS = "▁▂▃▄▅▆▇█"

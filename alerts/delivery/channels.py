@@ -18,10 +18,10 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from alerts.delivery.pacing import Pacer
+from alerts.delivery.render import label
+from alerts.delivery.render_summary import email_message, slack_json, slack_payload
 from alerts.models import AlertMessage
-from alerts.pacing import Pacer
-from alerts.render import label
-from alerts.render_summary import email_message, slack_json, slack_payload
 from monitors.errors import DeliveryError, PermanentDeliveryError, SettingsError
 
 log = logging.getLogger(__name__)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, tzinfo
 
-from alerts import digest_text as txt
-from alerts.digest_chart import chart_for
+from alerts.delivery.render import highlight_runs, one_line, safe_url, template_environment
+from alerts.digest import text as txt
+from alerts.digest.chart import chart_for
 from alerts.models import Digest, DigestStory, DigestTopic
-from alerts.render import highlight_runs, one_line, safe_url, template_environment
 
 
 def render_digest_html(d: Digest) -> str:

@@ -18,7 +18,7 @@ from seeds.loader import bundled_seed_path, load_file
 from seeds.models import SourcesFile, TopicsFile
 
 if TYPE_CHECKING:
-    from alerts.outbox_admin import OutboxRow
+    from alerts.delivery.admin import OutboxRow
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 2, 3
 
@@ -155,8 +155,8 @@ def write_digests(
 
 def run_cycle(sources: Path | None, topics: Path | None, desks: Path | None) -> int:
     """Poll everything once, deliver, write today's digests, and print what happened."""
+    from flows.cli.report import print_cycle
     from flows.poll import daily_digest, poll_sources
-    from flows.report import print_cycle
     from flows.wiring import seeds_from
 
     seeds_from(load_settings(), sources, topics, desks)  # a bad entry stops here, before Prefect
@@ -175,7 +175,7 @@ def outbox_command(action: str, row_id: int | None, statuses: list[str] | None, 
     """`deskwatch outbox [list|retry ID|drop ID]`: one line per alert, or per change."""
     from datetime import UTC, datetime
 
-    from alerts import outbox_admin
+    from alerts.delivery import admin as outbox_admin
     from flows.wiring import open_store, resolve_secrets
 
     if action != "list" and row_id is None:

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from alerts.channels import safe_dir_name, write_atomic
-from alerts.digest_html import render_digest_html
-from alerts.digest_markdown import render_digest_markdown
+from alerts.delivery.channels import safe_dir_name, write_atomic
+from alerts.digest.html import render_digest_html
+from alerts.digest.markdown import render_digest_markdown
 from alerts.models import Digest
 
 __all__ = [
@@ -58,5 +58,5 @@ def digest_json_schema() -> str:
     return json.dumps(Digest.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m alerts.digest_writer > docs/...`
+if __name__ == "__main__":  # pragma: no cover - `python -m alerts.digest.writer > docs/...`
     print(digest_json_schema(), end="")

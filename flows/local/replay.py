@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flows.served import ServedInThread
+from flows.local.served import ServedInThread
 
 PLACEHOLDER = "{base}"
 _AGO = re.compile(rb"\{ago:(\d+)\}")
@@ -337,7 +337,7 @@ def _norm(path: str) -> str:
 
 def bundled_replay_dir() -> Path:
     """The replay site shipped with the package: `site/` to serve and `sources.yaml`."""
-    return Path(str(resources.files("flows").joinpath("replay_site")))
+    return Path(str(resources.files("flows.local").joinpath("replay_site")))
 
 
 def write_demo_sources(base_url: str, dest: Path) -> Path:

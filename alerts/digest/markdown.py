@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date, tzinfo
 
-from alerts import digest_text as txt
+from alerts.delivery.render import Runs, highlight_runs, one_line, safe_url
+from alerts.digest import text as txt
 from alerts.models import Digest, DigestCopy, DigestPassage, DigestStory, DigestTopic
-from alerts.render import Runs, highlight_runs, one_line, safe_url
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>~|#])")
 

@@ -13,8 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from alerts.models import AlertMessage, SummaryItem
-from alerts.render import (
+from alerts.delivery.render import (
     SLACK_MAX_BLOCKS,
     SLACK_TEXT_MAX,
     SUBJECT_MAX,
@@ -28,7 +27,8 @@ from alerts.render import (
     slack_url,
     truncate,
 )
-from alerts.summaries import carried
+from alerts.delivery.summaries import carried
+from alerts.models import AlertMessage, SummaryItem
 
 ITEM_HEADLINE_MAX = 200
 ITEM_FIELD_MAX = 80

@@ -99,32 +99,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     # Imports are local so that `match` and `--help` never pay for importing Prefect.
     if args.command == "match":
-        from flows.commands import match_files
+        from flows.cli.commands import match_files
 
         return match_files(args.topics, args.paths)
     if args.command == "topics":
-        from flows.commands import explain_topic
+        from flows.cli.commands import explain_topic
 
         return explain_topic(args.topics, args.topic_id, args.path)
     if args.command == "sources":
-        from flows.commands import check_sources
+        from flows.cli.commands import check_sources
 
         return check_sources(args.sources)
     if args.command == "digest":
-        from flows.commands import write_digests
+        from flows.cli.commands import write_digests
 
         return write_digests(
             args.date, args.desk, args.sources, args.topics, args.desks, args.email
         )
     if args.command == "outbox":
-        from flows.commands import outbox_command
+        from flows.cli.commands import outbox_command
 
         return outbox_command(args.action, args.id, args.status, args.limit)
     if args.command == "demo":
-        from flows.demo import run_demo
+        from flows.local.demo import run_demo
 
         return run_demo(args.port)
-    from flows.commands import run_cycle
+    from flows.cli.commands import run_cycle
 
     return run_cycle(args.sources, args.topics, args.desks)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socketserver
 import threading
 
-from flows.served import ServedInThread
-from flows.sinks import LOOPBACK
+from flows.local.served import ServedInThread
+from flows.local.sinks import LOOPBACK
 
 
 class _DroppingHandler(socketserver.StreamRequestHandler):

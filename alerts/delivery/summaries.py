@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from alerts.delivery.policy import SEVERITY_RANK, burst_story_key, quiet_story_key
+from alerts.delivery.routing import alert_key
 from alerts.models import AlertMessage, SummaryItem
-from alerts.policy import SEVERITY_RANK, burst_story_key, quiet_story_key
-from alerts.routing import alert_key
 from seeds.models import DeskSpec
 
 MAX_ITEMS = 100  # listed in full; more are counted, so a long flood keeps the row small

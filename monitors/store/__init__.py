@@ -120,6 +120,7 @@ def story_ref(story_key: str) -> int:
     digest = hashlib.blake2b(story_key.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
+
 # Outbox rows nobody will touch again (see docs/DELIVERY.md for what each status means).
 FINAL_STATUSES = ("sent", "failed", "suppressed", "summarized", "dropped")
 

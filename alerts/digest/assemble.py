@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from alerts.digest_stories import (
+from alerts.digest.stories import (
     MatchedRow,
     average_before_last,
     build_stories,

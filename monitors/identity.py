@@ -1,0 +1,80 @@
+"""The identity of a copy: the one canonical URL, item keys, GUIDs, titles, text fingerprints. Pure.
+
+Item keys (what a source has already seen) and story identity (which copies are one story) both
+come from here, so two distinct articles never share a key and two copies of one link always do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from courlan import clean_url, normalize_url
+
+_SUBDOMAINS = ("www.", "m.", "mobile.", "amp.")
+# Parameters that say where a reader came from, never which article: dropped. Every other
+# parameter is kept, since CMSs name articles by it (`articleView.html?idxno=123`, `?no=`, `?id=`).
+_TRACKING = re.compile(
+    r"^(utm_\w*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|igshid|ocid|cmpid|icid|"
+    r"smid|ref|ref_src|rss|at_medium|at_campaign|amp|outputtype|output|__twitter_impression)$"
+)
+_WORD = re.compile(r"\w+")
+_TITLE_SUFFIX = re.compile(r"\s+(?:[|–—]|-)\s+([^|–—-]+)$")
+
+
+def canonical_url(url: str) -> str:
+    """The identity of a link: https, bare host, no tracking, AMP or mobile variant, no slash."""
+    raw = url.strip()
+    try:
+        normalized = normalize_url(clean_url(raw) or raw)
+        parts = urlsplit(normalized)
+    except (ValueError, AttributeError):
+        return raw
+    host = parts.netloc.lower()
+    for prefix in _SUBDOMAINS:
+        if host.startswith(prefix) and "." in host[len(prefix) :]:
+            host = host[len(prefix) :]
+            break
+    segments = [s for s in parts.path.split("/") if s and s.lower() != "amp"]
+    if segments and segments[-1].lower().endswith(".amp"):
+        segments[-1] = segments[-1][: -len(".amp")]
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _tracking(k)
+    )
+    scheme = "https" if parts.scheme in ("http", "https") else parts.scheme
+    return urlunsplit((scheme, host, "/" + "/".join(segments), urlencode(query), ""))
+
+
+def _tracking(name: str) -> bool:
+    return bool(_TRACKING.match(name.lower()))
+
+
+def item_key(guid: str, link: str) -> str:
+    """What a source remembers an entry by: its GUID, else its canonical link."""
+    return guid.strip() or canonical_url(link)
+
+
+def global_guid(guid: str) -> str | None:
+    """A GUID that names the story beyond its feed (a URL, tag: or urn:), else None."""
+    value = guid.strip()
+    if value.lower().startswith(("http://", "https://")):
+        return canonical_url(value)
+    return value if value.lower().startswith(("tag:", "urn:")) else None
+
+
+def normalized_title(title: str) -> str:
+    """Case-folded title words without an outlet suffix such as ' - Wire' or ' | Outlet'."""
+    text = unicodedata.normalize("NFKC", title).strip()
+    suffix = _TITLE_SUFFIX.search(text)
+    if suffix and len(suffix.group(1).split()) <= 3 and len(text[: suffix.start()].split()) >= 4:
+        text = text[: suffix.start()]
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def fingerprint(text: str) -> str:
+    """Hash of the normalised text, for exact-copy detection across outlets."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    words = re.findall(r"\w+", folded)
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()[:32]
