@@ -77,6 +77,11 @@ class Store:
     def dialect(self) -> str:
         return self._engine.dialect.name
 
+    @property
+    def url(self) -> str:
+        """The database URL, password included (for tools that open their own connection)."""
+        return self._engine.url.render_as_string(hide_password=False)
+
     def dispose(self) -> None:
         self._engine.dispose()
 
