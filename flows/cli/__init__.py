@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from monitors.errors import DeskwatchError
+from monitors.store.rows import OutboxStatus
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_PARTIAL = 3  # the cycle ran, but some sources failed or some alerts could not be delivered
-OUTBOX_STATUSES = ("pending", "claimed", "sent", "failed", "suppressed", "summarized", "dropped")
 
 
 def _seed_options(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +35,7 @@ def _outbox_parser(commands: Any) -> None:
     box.add_argument(
         "--status",
         action="append",
-        choices=[*OUTBOX_STATUSES, "all"],
+        choices=[*OutboxStatus, "all"],
         help="list only alerts with this status (repeatable)",
     )
     box.add_argument("--limit", type=int, default=50, help="list at most N alerts (default 50)")
@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--sources", type=Path, help="sources YAML (default: bundled seeds)")
 
     _outbox_parser(commands)
+
+    db = commands.add_parser("db", help="database utilities")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="migrate the state database to the newest schema")
 
     topics = commands.add_parser("topics", help="topic utilities")
     topics_commands = topics.add_subparsers(dest="topics_command", required=True)
@@ -120,6 +124,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from flows.cli.commands import outbox_command
 
         return outbox_command(args.action, args.id, args.status, args.limit)
+    if args.command == "db":
+        from flows.cli.commands import upgrade_database
+
+        return upgrade_database()
     if args.command == "demo":
         from flows.local.demo import run_demo
 
