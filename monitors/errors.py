@@ -1,6 +1,6 @@
 """Every exception deskwatch raises on purpose.
 
-DeskwatchError                     the message is one line for a human
+DeskwatchError                     one line for a human; raised as is for a wrong command argument
  ├── SeedError                     a seed file (sources/topics/desks YAML) is unreadable or invalid
  │    └── RuleError                a topic's rule or exclusion is malformed (names the clause)
  ├── SettingsError                 an environment setting is malformed
@@ -13,6 +13,8 @@ what happened. Failures of a single source never propagate out of a poll run eit
 pipeline turns them into a SourceReport with a status and a fixed, low-cardinality reason.
 RuleError and FeedParseError are also ValueErrors: pydantic reports a RuleError raised in a
 seed validator as a validation error of the clause, and callers that caught ValueError still do.
+Other ValueErrors raised in pydantic validators reach people as a SeedError or SettingsError;
+builtin errors elsewhere mean a bug, not a bad input.
 """
 
 from __future__ import annotations
