@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from monitors.models import SourceStatus
+from seeds.models import ChannelKind, Severity
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -30,7 +33,7 @@ class SummaryItem(_Frozen):
     alert_key: str
     topic_id: str
     topic_title: str
-    severity: str
+    severity: Severity
     score: float
     headline: str
     url: str
@@ -47,10 +50,10 @@ class AlertMessage(_Frozen):
     kind: Literal["new", "update", "summary"] = "new"
     desk_id: str
     desk_name: str
-    channel: str  # email | slack | file
+    channel: ChannelKind
     topic_id: str
     topic_title: str
-    severity: str
+    severity: Severity
     score: float
     headline: str
     url: str
@@ -148,7 +151,7 @@ class DigestSource(_Frozen):
     source_id: str
     name: str
     kind: str = ""
-    status: Literal["ok", "not-modified", "failed", "silent", "never-checked"]
+    status: SourceStatus
     reason: str = Field(default="", description="failure reason code, or why it counts as silent")
     detail: str = ""
     last_checked_at: datetime | None = None

@@ -24,6 +24,7 @@ from flows.local.sinks import SlackWebhookSink, SmtpSink
 from flows.settings import Settings
 from monitors.models import OutboxDraft
 from monitors.store import Store, create_engine
+from seeds.models import ChannelKind, Severity
 
 ALERTS = 200
 REPEATS = 5
@@ -37,7 +38,7 @@ class _Discard:
         return None
 
 
-def _queue(store: Store, channel: str, count: int) -> None:
+def _queue(store: Store, channel: ChannelKind, count: int) -> None:
     """`count` alerts for one desk and channel, queued in one transaction."""
     now = datetime.now(UTC)
     drafts: list[OutboxDraft] = []
@@ -50,7 +51,7 @@ def _queue(store: Store, channel: str, count: int) -> None:
             channel=channel,
             topic_id="arms-transfers",
             topic_title="Arms transfers",
-            severity="high",
+            severity=Severity.HIGH,
             score=6.0,
             headline=f"North Korean shells reach the front, report {n}",
             url=story,
@@ -66,7 +67,7 @@ def _queue(store: Store, channel: str, count: int) -> None:
     store.outbox.queue(drafts, now)
 
 
-def _rate(directory: Path, channel: str, make: Callable[[], Channel]) -> dict[str, float]:
+def _rate(directory: Path, channel: ChannelKind, make: Callable[[], Channel]) -> dict[str, float]:
     """Median seconds to drain ALERTS fresh alerts through one channel, and alerts a second."""
     times: list[float] = []
     for run in range(REPEATS + 1):
@@ -97,10 +98,10 @@ def main() -> dict[str, Any]:
         httpx.Client(timeout=10) as client,
     ):
         directory = Path(tmp)
-        figures["outbox_only"] = _rate(directory, "file", _Discard)
-        figures["smtp"] = _rate(directory, "email", lambda: SmtpChannel(smtp.url, SENDER))
+        figures["outbox_only"] = _rate(directory, ChannelKind.FILE, _Discard)
+        figures["smtp"] = _rate(directory, ChannelKind.EMAIL, lambda: SmtpChannel(smtp.url, SENDER))
         figures["webhook_unpaced"] = _rate(
-            directory, "slack", lambda: SlackWebhookChannel(slack.url, client)
+            directory, ChannelKind.SLACK, lambda: SlackWebhookChannel(slack.url, client)
         )
     defaults = Settings.model_fields
     figures["webhook_paced_rate_per_s"] = defaults["slack_rate_per_s"].default

@@ -1,14 +1,21 @@
 """Every exception deskwatch raises on purpose.
 
-DeskwatchError
- ├── SeedError          a seed file (sources/topics/desks YAML) is unreadable or invalid
- ├── SettingsError      an environment setting is malformed
- ├── FetchError         a fetch could not produce a usable body (carries a FetchFailure)
- └── DeliveryError      a channel could not deliver an alert
+DeskwatchError                     one line for a human; raised as is for a wrong command argument
+ ├── SeedError                     a seed file (sources/topics/desks YAML) is unreadable or invalid
+ │    └── RuleError                a topic's rule or exclusion is malformed (names the clause)
+ ├── SettingsError                 an environment setting is malformed
+ ├── StoreError                    the state database cannot be reached or opened
+ ├── FeedParseError                a fetched body is not a feed and yielded no items
+ └── DeliveryError                 a channel could not deliver an alert or a digest; retry later
       └── PermanentDeliveryError   retrying will not help (bad address, 4xx webhook)
 
-Failures of a single source never propagate as exceptions out of a poll run: the pipeline
-turns them into a SourceReport with a status and a fixed, low-cardinality reason.
+Fetching never raises: monitors.fetch returns a FetchResult whose status and FetchReason say
+what happened. Failures of a single source never propagate out of a poll run either: the
+pipeline turns them into a SourceReport with a status and a fixed, low-cardinality reason.
+RuleError and FeedParseError are also ValueErrors: pydantic reports a RuleError raised in a
+seed validator as a validation error of the clause, and callers that caught ValueError still do.
+Other ValueErrors raised in pydantic validators reach people as a SeedError or SettingsError;
+builtin errors elsewhere mean a bug, not a bad input.
 """
 
 from __future__ import annotations
@@ -22,18 +29,23 @@ class SeedError(DeskwatchError):
     """A seed file is unreadable or invalid."""
 
 
+class RuleError(SeedError, ValueError):
+    """A topic rule is malformed; the message starts with the clause path."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"clause {path}: {message}")
+
+
 class SettingsError(DeskwatchError):
     """An environment setting is malformed."""
 
 
-class FetchError(DeskwatchError):
-    """A fetch failed; `reason` is one of monitors.fetch.REASONS."""
+class StoreError(DeskwatchError):
+    """The state database cannot be reached or opened."""
 
-    def __init__(self, reason: str, detail: str, *, transient: bool) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
-        self.transient = transient
+
+class FeedParseError(DeskwatchError, ValueError):
+    """A body is not a feed and yielded no items; the message is the parser's reason."""
 
 
 class DeliveryError(DeskwatchError):

@@ -10,13 +10,10 @@ from typing import Any
 
 import feedparser
 
+from monitors.errors import FeedParseError
 from monitors.identity import item_key
 from monitors.models import FeedItem, ParsedFeed
 from monitors.text import clean_text
-
-
-class FeedParseError(ValueError):
-    """The body is not a feed and yielded no items; the message is the parser's reason."""
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], base_url: str) -> ParsedFeed:

@@ -10,23 +10,20 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from monitors.models import FetchResult, FetchStatus, Validators
+from monitors.models import FetchReason, FetchResult, FetchStatus, Validators
 
 log = logging.getLogger(__name__)
 
-# Fixed, low-cardinality failure reasons (kept on the source and shown to operators).
-REASONS = (
-    "timeout",
-    "connect-error",
-    "dns-error",
-    "tls-error",
-    "http-4xx",
-    "http-5xx",
-    "rate-limited",
-    "too-large",
-    "blocked-address",
-    "bad-url",
-    "protocol-error",
+# Failures that may fix themselves by the next run (status soft); every other one is hard.
+TRANSIENT = frozenset(
+    {
+        FetchReason.TIMEOUT,
+        FetchReason.CONNECT_ERROR,
+        FetchReason.DNS_ERROR,
+        FetchReason.HTTP_5XX,
+        FetchReason.RATE_LIMITED,
+        FetchReason.PROTOCOL_ERROR,
+    }
 )
 
 USER_AGENT = "deskwatch/0.1 (+media monitoring; respects ETag and Last-Modified)"
@@ -44,7 +41,10 @@ class FetchPolicy:
 
 
 class _BlockedAddress(Exception):
-    """Raised from the request hook when a URL resolves to a non-public address."""
+    """Raised from the request hook when a URL resolves to a non-public address.
+
+    A signal through httpx back to Fetcher.get, which turns it into a result at once.
+    """
 
 
 class Fetcher:
@@ -72,13 +72,13 @@ class Fetcher:
     def get(self, url: str, validators: Validators | None = None) -> FetchResult:
         """GET `url`, sending validators if given; classify whatever happens."""
         if not url.startswith(("http://", "https://")):
-            return FetchResult(FetchStatus.HARD, url, "bad-url", "not an http(s) URL")
+            return _failure(url, FetchReason.BAD_URL, "not an http(s) URL")
         headers = _conditional_headers(validators)
         try:
             with self._client.stream("GET", url, headers=headers) as response:
                 return self._read(url, response)
         except _BlockedAddress as exc:
-            return FetchResult(FetchStatus.HARD, url, "blocked-address", str(exc))
+            return _failure(url, FetchReason.BLOCKED_ADDRESS, str(exc))
         except httpx.HTTPError as exc:
             return _classify_exception(url, exc)
 
@@ -86,7 +86,9 @@ class Fetcher:
         code = response.status_code
         final_url = str(response.url)
         if code == 304:
-            return FetchResult(FetchStatus.NOT_MODIFIED, url, "not-modified", "", final_url, code)
+            return FetchResult(
+                FetchStatus.NOT_MODIFIED, url, FetchReason.NOT_MODIFIED, "", final_url, code
+            )
         if code >= 400:
             return _classify_status(url, final_url, code)
         declared = response.headers.get("content-length")
@@ -123,35 +125,41 @@ def _conditional_headers(validators: Validators | None) -> dict[str, str]:
     return headers
 
 
+def _failure(
+    url: str, reason: FetchReason, detail: str, final_url: str = "", code: int | None = None
+) -> FetchResult:
+    """A failed fetch, soft or hard by its reason."""
+    status = FetchStatus.SOFT if reason in TRANSIENT else FetchStatus.HARD
+    return FetchResult(status, url, reason, detail, final_url, code)
+
+
 def _too_large(url: str, final_url: str, code: int, cap: int) -> FetchResult:
-    return FetchResult(
-        FetchStatus.HARD, url, "too-large", f"body over {cap} bytes", final_url, code
-    )
+    return _failure(url, FetchReason.TOO_LARGE, f"body over {cap} bytes", final_url, code)
 
 
 def _classify_status(url: str, final_url: str, code: int) -> FetchResult:
     if code == 429:
-        return FetchResult(FetchStatus.SOFT, url, "rate-limited", "HTTP 429", final_url, code)
+        return _failure(url, FetchReason.RATE_LIMITED, "HTTP 429", final_url, code)
     if code >= 500:
-        return FetchResult(FetchStatus.SOFT, url, "http-5xx", f"HTTP {code}", final_url, code)
-    return FetchResult(FetchStatus.HARD, url, "http-4xx", f"HTTP {code}", final_url, code)
+        return _failure(url, FetchReason.HTTP_5XX, f"HTTP {code}", final_url, code)
+    return _failure(url, FetchReason.HTTP_4XX, f"HTTP {code}", final_url, code)
 
 
 def _classify_exception(url: str, exc: httpx.HTTPError) -> FetchResult:
     """Map an httpx exception onto (status, reason); the detail is the first line only."""
     detail = (str(exc).splitlines() or [type(exc).__name__])[0][:200] or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
-        return FetchResult(FetchStatus.SOFT, url, "timeout", detail)
+        return _failure(url, FetchReason.TIMEOUT, detail)
     if isinstance(exc, httpx.ConnectError):
         lowered = detail.lower()
         if "name or service" in lowered or "getaddrinfo" in lowered or "resolution" in lowered:
-            return FetchResult(FetchStatus.SOFT, url, "dns-error", detail)
+            return _failure(url, FetchReason.DNS_ERROR, detail)
         if "ssl" in lowered or "certificate" in lowered:
-            return FetchResult(FetchStatus.HARD, url, "tls-error", detail)
-        return FetchResult(FetchStatus.SOFT, url, "connect-error", detail)
+            return _failure(url, FetchReason.TLS_ERROR, detail)
+        return _failure(url, FetchReason.CONNECT_ERROR, detail)
     if isinstance(exc, httpx.TooManyRedirects | httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return FetchResult(FetchStatus.HARD, url, "bad-url", detail)
-    return FetchResult(FetchStatus.SOFT, url, "protocol-error", detail)
+        return _failure(url, FetchReason.BAD_URL, detail)
+    return _failure(url, FetchReason.PROTOCOL_ERROR, detail)
 
 
 def _refuse_private_address(request: httpx.Request) -> None:

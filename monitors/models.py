@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from seeds.models import ChannelKind, Severity
+
 
 class FetchStatus(StrEnum):
     """Closed set of fetch outcomes."""
@@ -16,6 +18,25 @@ class FetchStatus(StrEnum):
     NOT_MODIFIED = "not-modified"
     SOFT = "soft"  # transient: timeout, connection refused, 5xx, 429 — try again next run
     HARD = "hard"  # will not fix itself: 4xx, too large, blocked address, bad URL
+
+
+class FetchReason(StrEnum):
+    """Why a fetch or a check ended as it did: fixed, low-cardinality, kept on the source."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not-modified"
+    TIMEOUT = "timeout"
+    CONNECT_ERROR = "connect-error"
+    DNS_ERROR = "dns-error"
+    TLS_ERROR = "tls-error"
+    HTTP_4XX = "http-4xx"
+    HTTP_5XX = "http-5xx"
+    RATE_LIMITED = "rate-limited"
+    TOO_LARGE = "too-large"
+    BLOCKED_ADDRESS = "blocked-address"
+    BAD_URL = "bad-url"
+    PROTOCOL_ERROR = "protocol-error"
+    BAD_FEED = "bad-feed"  # fetched, but the body is not a feed and yielded no items
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +53,7 @@ class FetchResult:
 
     status: FetchStatus
     url: str
-    reason: str = "ok"
+    reason: FetchReason = FetchReason.OK
     detail: str = ""
     final_url: str = ""
     status_code: int | None = None
@@ -87,15 +108,27 @@ class Evidence:
 class TopicMatch:
     topic: str
     score: float
-    severity: str
+    severity: Severity
     evidence: tuple[Evidence, ...]
     clauses: tuple[str, ...] = ()  # the parts of the topic's rule that held
 
 
 class SourceStatus(StrEnum):
+    """A source's health: the outcome of its last check, or what the digest makes of it."""
+
     OK = "ok"
     NOT_MODIFIED = "not-modified"
     FAILED = "failed"
+    SILENT = "silent"  # checks succeed but no new item for longer than usual (digest only)
+    NEVER_CHECKED = "never-checked"  # no check stored yet (digest only)
+
+    @property
+    def healthy(self) -> bool:
+        """The last check worked and nothing else is wrong."""
+        return self in HEALTHY
+
+
+HEALTHY = frozenset({SourceStatus.OK, SourceStatus.NOT_MODIFIED})
 
 
 class SourceReport(BaseModel):
@@ -105,7 +138,7 @@ class SourceReport(BaseModel):
 
     source_id: str
     status: SourceStatus
-    reason: str = "ok"
+    reason: FetchReason = FetchReason.OK
     detail: str = ""
     items_in_feed: int = 0
     items_new: int = 0
@@ -138,7 +171,7 @@ class OutboxDraft:
 
     alert_key: str
     desk_id: str
-    channel: str
+    channel: ChannelKind
     topic_id: str
     story_key: str
     payload_json: str

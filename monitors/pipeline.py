@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from monitors.dedup import DedupPolicy, choose_story, identify, material_topics, update_due
+from monitors.errors import FeedParseError
 from monitors.extract import extract_article
-from monitors.feeds import FeedParseError, parse_feed
+from monitors.feeds import parse_feed
 from monitors.fetch import Fetcher
 from monitors.match import Matcher
 from monitors.models import (
     Document,
     FeedItem,
+    FetchReason,
     FetchStatus,
     NewItem,
     OutboxDraft,
@@ -60,10 +62,11 @@ def check_source(
     checked_at = now()
     result = fetcher.get(source.url, store.validators(source.id))
     if result.status is FetchStatus.NOT_MODIFIED:
-        store.record_check(source.id, "not-modified", "not-modified", "", checked_at)
-        return _report(source, SourceStatus.NOT_MODIFIED, "not-modified", "", started, checked_at)
+        status, reason = SourceStatus.NOT_MODIFIED, FetchReason.NOT_MODIFIED
+        store.record_check(source.id, status, reason, "", checked_at)
+        return _report(source, status, reason, "", started, checked_at)
     if result.status is not FetchStatus.OK:
-        store.record_check(source.id, "failed", result.reason, result.detail, checked_at)
+        store.record_check(source.id, SourceStatus.FAILED, result.reason, result.detail, checked_at)
         log.warning("source %s failed: %s (%s)", source.id, result.reason, result.detail)
         return _report(
             source, SourceStatus.FAILED, result.reason, result.detail, started, checked_at
@@ -72,8 +75,9 @@ def check_source(
         parsed = _parse(source, result.body, result.headers, result.final_url or source.url)
     except (FeedParseError, ValueError) as exc:
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        store.record_check(source.id, "failed", "bad-feed", detail, checked_at)
-        return _report(source, SourceStatus.FAILED, "bad-feed", detail, started, checked_at)
+        reason = FetchReason.BAD_FEED
+        store.record_check(source.id, SourceStatus.FAILED, reason, detail, checked_at)
+        return _report(source, SourceStatus.FAILED, reason, detail, started, checked_at)
 
     # Entries older than the retention window would outlive their pruned state and alert again.
     recent = [
@@ -89,8 +93,8 @@ def check_source(
     # would get a 304 and never retry the items that failed this time.
     store.record_check(
         source.id,
-        "ok",
-        "ok",
+        SourceStatus.OK,
+        FetchReason.OK,
         parsed.malformed or "",
         checked_at,
         validators=result.validators if failed == 0 else None,
@@ -204,7 +208,7 @@ def _document(source: SourceSpec, item: FeedItem, fetcher: Fetcher) -> Document 
 def _report(
     source: SourceSpec,
     status: SourceStatus,
-    reason: str,
+    reason: FetchReason,
     detail: str,
     started: float,
     checked_at: datetime,

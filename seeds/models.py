@@ -78,6 +78,22 @@ class SourcesFile(_Strict):
         return self
 
 
+class Severity(StrEnum):
+    """How much a topic matters, least first; a desk can ask for a minimum."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        """Position in the order low < medium < high (the order the members are declared in)."""
+        return _SEVERITY_ORDER.index(self)
+
+
+_SEVERITY_ORDER = tuple(Severity)
+
+
 class FieldWeights(_Strict):
     """How much a term hit counts in each part of a document."""
 
@@ -106,7 +122,7 @@ class TopicSpec(_Strict):
     id: Slug
     title: str = Field(min_length=1)
     description: str = ""
-    severity: Literal["low", "medium", "high"] = "medium"
+    severity: Severity = Severity.MEDIUM
     threshold: float = Field(default=4.0, ge=0)
     weights: FieldWeights = FieldWeights()
     groups: dict[str, TermList] = Field(default_factory=dict)
@@ -163,6 +179,8 @@ class TopicsFile(_Strict):
 
 
 class ChannelKind(StrEnum):
+    """Where a desk reads its alerts: email, a Slack webhook, or files (for tests and demos)."""
+
     EMAIL = "email"
     SLACK = "slack"
     FILE = "file"
@@ -185,7 +203,6 @@ class ChannelSpec(_Strict):
         return self
 
 
-Severity = Literal["low", "medium", "high"]
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 

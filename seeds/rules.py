@@ -18,19 +18,14 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from monitors.errors import RuleError
+
 OPERATORS = ("all", "any", "not", "near", "onear")
 MAX_WITHIN = 50
 _OPERAND = r"\([^()]+\)|[^\s()]+"
 _PROXIMITY = re.compile(
     rf"^\s*(?P<a>{_OPERAND})\s+(?P<op>NEAR|ONEAR)/(?P<n>\S+)\s+(?P<b>{_OPERAND})\s*$"
 )
-
-
-class RuleError(ValueError):
-    """A rule is malformed; the message starts with the clause path."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"clause {path}: {message}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from alerts.delivery.render import label
 from alerts.delivery.render_summary import email_message, slack_json, slack_payload
 from alerts.models import AlertMessage
 from monitors.errors import DeliveryError, PermanentDeliveryError, SettingsError
+from seeds.models import ChannelKind
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +263,7 @@ class FileChannel:
 
     def path_for(self, alert: AlertMessage) -> Path:
         """Where `send` writes this alert."""
-        ext = "eml" if alert.channel == "email" else "slack.json"
+        ext = "eml" if alert.channel is ChannelKind.EMAIL else "slack.json"
         return (
             self.directory
             / safe_dir_name(alert.desk_id)
@@ -271,7 +272,7 @@ class FileChannel:
 
     def send(self, alert: AlertMessage) -> None:
         """Write the alert; writing it again replaces the file with identical content."""
-        if alert.channel == "email":
+        if alert.channel is ChannelKind.EMAIL:
             data = email_message(alert, FILE_SENDER).as_bytes()
         else:
             data = slack_json(alert).encode("utf-8")

@@ -16,7 +16,6 @@ from monitors.models import TopicMatch
 from seeds.models import DeskSpec, QuietHours
 
 BUDGET_WINDOW = timedelta(hours=1)
-SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 SUMMARY_PREFIX = "summary:"  # story keys of summary rows; real story keys are URLs or hashes
 
 
@@ -48,8 +47,7 @@ def follows(desk: DeskSpec, match: TopicMatch) -> bool:
         return False
     if match.score < desk.min_score:
         return False
-    floor = SEVERITY_RANK[desk.min_severity] if desk.min_severity else 0
-    return SEVERITY_RANK.get(match.severity, 0) >= floor
+    return desk.min_severity is None or match.severity.rank >= desk.min_severity.rank
 
 
 def budget_window(now: datetime) -> tuple[datetime, datetime]:

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from alerts.delivery.policy import follows
 from alerts.models import AlertMessage, OtherOutlet, Passage
 from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
-from seeds.models import DeskSpec, TopicSpec
+from seeds.models import ChannelKind, DeskSpec, TopicSpec
 
 
-def alert_key(desk_id: str, channel: str, topic_id: str, story_key: str) -> str:
+def alert_key(desk_id: str, channel: ChannelKind, topic_id: str, story_key: str) -> str:
     """The idempotency key of an alert: one per desk, channel, topic and story."""
     return f"{desk_id}|{channel}|{topic_id}|{story_key}"
 
@@ -43,7 +43,7 @@ def plan_alerts(
             if not follows(desk, match):
                 continue
             for channel in desk.channels:
-                base = _message(desk, channel.kind.value, titles[match.topic], item, match)
+                base = _message(desk, channel.kind, titles[match.topic], item, match)
                 planned = _for_story(base, news, match.topic)
                 if planned is None:
                     continue
@@ -54,7 +54,7 @@ def plan_alerts(
                     OutboxDraft(
                         alert_key=message.alert_key,
                         desk_id=desk.id,
-                        channel=channel.kind.value,
+                        channel=channel.kind,
                         topic_id=match.topic,
                         story_key=item.story_key,
                         payload_json=message.model_dump_json(),
@@ -78,7 +78,7 @@ def _for_story(message: AlertMessage, news: StoryNews, topic_id: str) -> AlertMe
 
 
 def _message(
-    desk: DeskSpec, channel: str, topic_title: str, item: NewItem, match: TopicMatch
+    desk: DeskSpec, channel: ChannelKind, topic_title: str, item: NewItem, match: TopicMatch
 ) -> AlertMessage:
     return AlertMessage(
         alert_key=alert_key(desk.id, channel, match.topic, item.story_key),

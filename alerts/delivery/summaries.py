@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from alerts.delivery.policy import SEVERITY_RANK, burst_story_key, quiet_story_key
+from alerts.delivery.policy import burst_story_key, quiet_story_key
 from alerts.delivery.routing import alert_key
 from alerts.models import AlertMessage, SummaryItem
 from seeds.models import DeskSpec
@@ -90,8 +90,7 @@ def with_item(summary: AlertMessage, alert: AlertMessage) -> AlertMessage:
     if len(summary.items) >= MAX_ITEMS:
         return summary.model_copy(update={"more_items": summary.more_items + 1})
     first = not summary.items
-    rank = SEVERITY_RANK.get
-    higher = rank(alert.severity, 0) > rank(summary.severity, 0)
+    higher = alert.severity.rank > summary.severity.rank
     return summary.model_copy(
         update={
             "items": [*summary.items, summary_item(alert)],

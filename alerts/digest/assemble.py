@@ -16,6 +16,7 @@ from alerts.digest.stories import (
     duplicate_items,
 )
 from alerts.models import Digest, DigestSource, DigestSummary, DigestTopic, DigestVolumePoint
+from monitors.models import SourceStatus
 from seeds.models import DeskSpec, SourceKind, SourceSpec, TopicSpec
 
 TRANSCRIPT_KINDS = frozenset({SourceKind.TRANSCRIPT_PAGE, SourceKind.PODCAST})
@@ -122,6 +123,6 @@ def _summary(
         average_7d=average_before_last(overall),
         suppressed_duplicates=len(duplicates),
         suppressed_over_budget=sum(t.suppressed_over_budget for t in topics),
-        sources_failed=sum(s.status == "failed" for s in facts.health),
-        sources_silent=sum(s.status == "silent" for s in facts.health),
+        sources_failed=sum(s.status is SourceStatus.FAILED for s in facts.health),
+        sources_silent=sum(s.status is SourceStatus.SILENT for s in facts.health),
     )

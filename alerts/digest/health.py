@@ -15,18 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerts.models import DigestSource
+from monitors.models import HEALTHY, SourceStatus
 from seeds.models import SourceSpec
 
 SILENT_MIN = timedelta(hours=48)
 SILENT_FACTOR = 3
 LOOKBACK = timedelta(days=14)
 BATCH = timedelta(minutes=10)
-HEALTHY = frozenset({"ok", "not-modified"})
 
 
 @dataclass(frozen=True, slots=True)
 class SourceCheck:
-    """The stored outcome of a source's latest check."""
+    """The stored outcome of a source's latest check, as the stored text."""
 
     status: str | None
     reason: str | None
@@ -63,7 +63,7 @@ def source_health(
         source_id=spec.id,
         name=spec.name,
         kind=spec.kind.value,
-        status="never-checked",
+        status=SourceStatus.NEVER_CHECKED,
         last_item_at=last_item,
         silent_after_hours=round(threshold / timedelta(hours=1), 1),
     )
@@ -79,12 +79,13 @@ def source_health(
     if check.status not in HEALTHY:
         reason = check.reason or check.status
         return base.model_copy(
-            update={"status": "failed", "reason": reason, "detail": check.detail or ""}
+            update={"status": SourceStatus.FAILED, "reason": reason, "detail": check.detail or ""}
         )
     quiet = now - last_item if last_item is not None else None
     if quiet is None or quiet > threshold:
-        return base.model_copy(update={"status": "silent", "reason": _silence(quiet, threshold)})
-    return base.model_copy(update={"status": check.status})
+        silence = {"status": SourceStatus.SILENT, "reason": _silence(quiet, threshold)}
+        return base.model_copy(update=silence)
+    return base.model_copy(update={"status": SourceStatus(check.status)})
 
 
 def _silence(quiet: timedelta | None, threshold: timedelta) -> str:

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.delivery.render import one_line
 from alerts.models import Digest, DigestSource, DigestStory, DigestTopic, DigestVolumePoint
+from monitors.models import SourceStatus
 
-HEALTHY = frozenset({"ok", "not-modified"})
 _BARS = "▁▂▃▄▅▆▇█"
 
 
@@ -105,9 +105,9 @@ def suppressed_line(d: Digest) -> str:
 
 def problem_sources(d: Digest) -> list[DigestSource]:
     """Sources that failed, went silent or were never checked, failed first."""
-    order = {"failed": 0, "silent": 1, "never-checked": 2}
-    problems = [s for s in d.sources if s.status not in HEALTHY]
-    return sorted(problems, key=lambda s: (order.get(s.status, 3), s.name))
+    order = [SourceStatus.FAILED, SourceStatus.SILENT, SourceStatus.NEVER_CHECKED]
+    problems = [s for s in d.sources if not s.status.healthy]
+    return sorted(problems, key=lambda s: (order.index(s.status), s.name))
 
 
 def story_meta(story: DigestStory, zone: tzinfo | None, day: date) -> list[str]:
@@ -132,8 +132,8 @@ def source_line(source: DigestSource, zone: tzinfo | None) -> str:
         tail.append(one_line(source.detail, 200))
     if source.consecutive_failures > 1:
         tail.append(f"{source.consecutive_failures} failures in a row")
-    if source.status == "failed" and source.last_ok_at:
+    if source.status is SourceStatus.FAILED and source.last_ok_at:
         tail.append(f"last ok {when(source.last_ok_at, zone)}")
-    if source.status != "failed" and source.last_item_at:
+    if source.status is not SourceStatus.FAILED and source.last_item_at:
         tail.append(f"last new item {when(source.last_item_at, zone)}")
     return "; ".join([head, *tail])

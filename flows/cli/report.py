@@ -10,7 +10,7 @@ def print_cycle(summary: PollSummary, digests: dict[str, list[str]]) -> None:
     print("\nSources")
     print(f"  {'source':<26} {'status':<13} {'new':>4} {'match':>5} {'alerts':>6}  reason")
     for r in summary.reports:
-        reason = "" if r.reason in ("ok", "not-modified") else f"{r.reason}: {r.detail}"[:60]
+        reason = "" if r.status.healthy else f"{r.reason}: {r.detail}"[:60]
         print(
             f"  {r.source_id:<26} {r.status.value:<13} {r.items_new:>4} {r.matches:>5} "
             f"{r.alerts_queued:>6}  {reason}"

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitors.errors import DeskwatchError
+from monitors.errors import StoreError
 from monitors.models import NewItem, OutboxDraft, TopicMatch, Validators
 from monitors.store import items as _items
 from monitors.store import sources as _sources
@@ -46,7 +46,7 @@ __all__ = [
     "Settling",
     "SourceState",
     "Store",
-    "StoreUnavailable",
+    "StoreError",
     "StoryMark",
     "StorySession",
     "StoryState",
@@ -56,10 +56,6 @@ __all__ = [
     "upgrade",
     "utc",
 ]
-
-
-class StoreUnavailable(DeskwatchError):
-    """The database cannot be reached or opened."""
 
 
 class Store:
@@ -143,13 +139,13 @@ class Store:
 
 
 def open_store(url: str) -> Store:
-    """A store on `url`, upgraded; StoreUnavailable when the database cannot be reached."""
+    """A store on `url`, upgraded; StoreError when the database cannot be reached."""
     engine = _engine_for(url)
     try:
         return Store(engine)
     except sa.exc.OperationalError as exc:
         engine.dispose()
-        raise StoreUnavailable(f"database: cannot open: {_first_line(exc)}") from None
+        raise StoreError(f"database: cannot open: {_first_line(exc)}") from None
 
 
 def upgrade(url: str) -> tuple[str | None, str]:
@@ -158,7 +154,7 @@ def upgrade(url: str) -> tuple[str | None, str]:
     try:
         return upgrade_engine(engine)
     except sa.exc.OperationalError as exc:
-        raise StoreUnavailable(f"database: cannot open: {_first_line(exc)}") from None
+        raise StoreError(f"database: cannot open: {_first_line(exc)}") from None
     finally:
         engine.dispose()
 
@@ -167,7 +163,7 @@ def _engine_for(url: str) -> Engine:
     try:
         return create_engine(url)
     except (sa.exc.ArgumentError, ImportError) as exc:
-        raise StoreUnavailable(f"database: bad URL: {exc}") from None
+        raise StoreError(f"database: bad URL: {exc}") from None
 
 
 def _first_line(exc: sa.exc.DBAPIError) -> str:

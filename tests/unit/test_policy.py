@@ -24,7 +24,7 @@ from alerts.delivery.routing import plan_alerts
 from alerts.delivery.summaries import MAX_ITEMS, burst_summary, carried, quiet_summary, with_item
 from alerts.models import AlertMessage
 from monitors.models import NewItem, TopicMatch
-from seeds.models import DeskSpec, QuietHours, TopicSpec
+from seeds.models import DeskSpec, QuietHours, Severity, TopicSpec
 
 NOW = datetime(2024, 12, 17, 9, 10, tzinfo=UTC)  # 18:10 in Seoul
 
@@ -192,11 +192,13 @@ def test_a_burst_never_exceeds_the_budget(sent: list[int], limit: int) -> None:
 
 def test_follows_respects_topics_score_severity_and_mode() -> None:
     desk = make_desk(min_score=4, min_severity="medium")
-    assert follows(desk, TopicMatch("troop-deployment", 5.0, "high", ()))
-    assert not follows(desk, TopicMatch("troop-deployment", 3.0, "high", ()))
-    assert not follows(desk, TopicMatch("troop-deployment", 5.0, "low", ()))
-    assert not follows(desk, TopicMatch("seoul-moscow", 9.0, "high", ()))
-    assert not follows(make_desk(mode="digest-only"), TopicMatch("troop-deployment", 9, "high", ()))
+    assert follows(desk, TopicMatch("troop-deployment", 5.0, Severity.HIGH, ()))
+    assert not follows(desk, TopicMatch("troop-deployment", 3.0, Severity.HIGH, ()))
+    assert not follows(desk, TopicMatch("troop-deployment", 5.0, Severity.LOW, ()))
+    assert not follows(desk, TopicMatch("seoul-moscow", 9.0, Severity.HIGH, ()))
+    assert not follows(
+        make_desk(mode="digest-only"), TopicMatch("troop-deployment", 9, Severity.HIGH, ())
+    )
 
 
 def test_windows_and_summary_keys() -> None:
@@ -239,7 +241,7 @@ def test_plan_alerts_leaves_digest_only_desks_and_low_severity_out() -> None:
     topic = TopicSpec(id="troop-deployment", title="Troops", groups={"g": ["troops"]}, rule="g")
     item = NewItem("wire", "k", "https://w.example/k", "https://w.example/k", "Troops", "Wire",
                    None, NOW, "fp", "story")  # fmt: skip
-    low = TopicMatch("troop-deployment", 5.0, "low", ())
+    low = TopicMatch("troop-deployment", 5.0, Severity.LOW, ())
     desks = [
         make_desk(id="reads-all"),
         make_desk(id="analysts", mode="digest-only"),

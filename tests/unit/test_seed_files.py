@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from flows.local.replay import bundled_replay_dir, write_demo_sources
-from monitors.errors import SeedError
+from monitors.errors import RuleError, SeedError
 from seeds.loader import bundled_seed_path, load_file, load_seeds
-from seeds.models import ChannelKind, Seeds, SourceKind, SourcesFile, TopicsFile
+from seeds.models import ChannelKind, Seeds, Severity, SourceKind, SourcesFile, TopicsFile
 from seeds.rules import parse_rule, referenced_groups
 
 REQUIRED_TOPICS = {"troop-deployment", "arms-transfers", "seoul-moscow", "pyongyang-moscow-ties"}
@@ -142,6 +142,48 @@ def test_empty_topic_group_names_file_entry_and_field(tmp_path: Path) -> None:
     assert str(path) in message
     assert "topics[1] (id=hollow).groups" in message
     assert "clause groups.nothing: empty group" in message
+
+
+def test_unknown_topic_severity_is_one_line_naming_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "topics.yaml"
+    path.write_text(
+        "topics:\n"
+        "  - id: shells\n"
+        "    title: Shells\n"
+        "    severity: urgent\n"
+        "    groups: {words: [shell]}\n"
+        "    rule: words\n",
+        encoding="utf-8",
+    )
+
+    message = _seed_error(lambda: load_file(path, TopicsFile))
+
+    assert message == (
+        f"{path}: topics[0] (id=shells).severity: Input should be 'low', 'medium' or 'high'"
+    )
+
+
+def test_topic_severity_loads_as_a_severity(seeds: Seeds) -> None:
+    assert all(isinstance(t.severity, Severity) for t in seeds.topics)
+    assert {t.severity for t in seeds.topics} <= set(Severity)
+
+
+def test_a_malformed_rule_is_a_seed_error_naming_the_clause(tmp_path: Path) -> None:
+    path = tmp_path / "topics.yaml"
+    path.write_text(
+        "topics:\n"
+        "  - id: shells\n"
+        "    title: Shells\n"
+        "    groups: {words: [shell]}\n"
+        "    rule: {all: [words, missiles]}\n",
+        encoding="utf-8",
+    )
+
+    message = _seed_error(lambda: load_file(path, TopicsFile))
+
+    assert "topics[0] (id=shells): clause rule.all[1]: unknown group 'missiles'" in message
+    with pytest.raises(RuleError):
+        parse_rule({"all": ["words", "missiles"]}, "rule", {"words"})
 
 
 def test_bundled_paths_point_at_the_shipped_files() -> None:
