@@ -8,7 +8,7 @@ can be started). The three links differ only in `?idxno=`, which is all that nam
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,7 +55,9 @@ class Outlet:
             fetch_articles=False,
         )
 
-    def plan(self, item: NewItem, found: list[TopicMatch], news: StoryNews) -> list[OutboxDraft]:
+    def plan(
+        self, item: NewItem, found: Sequence[TopicMatch], news: StoryNews
+    ) -> list[OutboxDraft]:
         return plan_alerts(self.seeds.desks, self.seeds.topics, item, found, news)
 
     def check(self) -> SourceReport:
