@@ -25,6 +25,10 @@ _TRACKING = re.compile(
     r"smid|ref|ref_src|rss|at_medium|at_campaign|amp|outputtype|output|__twitter_impression|"
     r"sessionid|phpsessid|jsessionid)$"
 )
+# Parameters one publisher uses only to say where on its own pages a link sat: the Wall Street
+# Journal's `mod=hp_lead_pos6` sits on copies of the same article in one feed. Elsewhere `mod`
+# may pick a CMS module (`forum.php?mod=viewthread&tid=…`), so it is dropped on that host only.
+_HOST_TRACKING = {"wsj.com": frozenset({"mod"})}
 _WORD = re.compile(r"\w+")
 _TITLE_SUFFIX = re.compile(r"\s+(?:[|–—]|-)\s+([^|–—-]+)$")
 
@@ -40,15 +44,9 @@ def canonical_url(url: str) -> str:
         base = urlsplit(normalize_url(parts._replace(query="", fragment="")))
     except (ValueError, AttributeError):
         return raw
-    return urlunsplit(
-        (
-            "https" if base.scheme in ("http", "https") else base.scheme,
-            _bare_host(base.netloc),
-            _path(base.path),
-            _query(parts.query),
-            "",
-        )
-    )
+    scheme = "https" if base.scheme in ("http", "https") else base.scheme
+    host = _bare_host(base.netloc)
+    return urlunsplit((scheme, host, _path(base.path), _query(parts.query, host), ""))
 
 
 def _bare_host(netloc: str) -> str:
@@ -66,14 +64,25 @@ def _path(path: str) -> str:
     return "/" + "/".join(segments)
 
 
-def _query(query: str) -> str:
+def _query(query: str, host: str) -> str:
     """Identity parameters in a fixed order; a bare one (`?5621234`) stays bare."""
-    pairs = sorted((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _tracking(k))
+    pairs = sorted((k, v) for k, v in _pairs(query) if not _tracking(k, host))
     return "&".join(quote_plus(k) + (f"={quote_plus(v)}" if v else "") for k, v in pairs)
 
 
-def _tracking(name: str) -> bool:
-    return bool(_TRACKING.match(name.lower()))
+def _pairs(query: str) -> list[tuple[str, str]]:
+    """Name-value pairs; an escaped query (`?mod%3Dx%26page%3D1`) is read as the one it escapes."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    escaped = [k for k, v in pairs if not v and ("=" in k or "&" in k)]
+    if not escaped:
+        return pairs
+    return [p for k, v in pairs for p in (parse_qsl(k, True) if k in escaped else [(k, v)])]
+
+
+def _tracking(name: str, host: str) -> bool:
+    lowered = name.lower()
+    site = next((h for h in _HOST_TRACKING if host == h or host.endswith("." + h)), None)
+    return bool(_TRACKING.match(lowered)) or (site is not None and lowered in _HOST_TRACKING[site])
 
 
 def item_key(guid: str, link: str) -> str:

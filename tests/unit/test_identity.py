@@ -3,12 +3,13 @@
 Articles are drawn in the URL shapes outlets use (`articleView.html?idxno=`, a bare `?5621234`,
 `?id=`, `?no=`, `?aid=&oid=`, `/article/123/slug`, dated paths, `/archives/286401`); copies vary
 only in what never names an article (scheme, `www.`/`m.`/`amp.` host, case of the host, trailing
-slash, `/amp` segment, trackers, fragment, parameter order).
+slash, `/amp` segment, trackers, fragment, parameter order, a query escaped as a whole).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from urllib.parse import quote
 
 import pytest
 from hypothesis import given, settings
@@ -106,6 +107,7 @@ def copy_of(draw: st.DrawFn, article: Article) -> str:
     trackers = draw(st.lists(st.tuples(st.sampled_from(TRACKERS), VALUE), max_size=3))
     params = draw(st.permutations(list(article.params) + trackers))
     query = "&".join(f"{k}={v}" if v else k for k, v in params)
+    query = quote(query, safe="") if draw(st.booleans()) else query  # `?mod%3Dx%26id%3D1`
     fragment = draw(st.sampled_from(["", "#comments", "#top", "#page=2"]))
     scheme = draw(st.sampled_from(["http", "https"]))
     return f"{scheme}://{host}/{'/'.join(path)}{slash}" + (f"?{query}" if query else "") + fragment
@@ -200,6 +202,18 @@ def test_parameter_names_that_read_as_html_entities_are_not_rewritten() -> None:
 def test_a_bare_query_number_stays_bare_and_trackers_around_it_go() -> None:
     link = "http://m.news1.kr/articles/?utm_source=rss&5621234#top"
     assert canonical_url(link) == "https://news1.kr/articles?5621234"
+
+
+def test_a_query_escaped_as_a_whole_reads_as_the_query_it_escapes() -> None:
+    escaped = "https://news.example/view.php?id%3D7%26utm_source%3Drss%26page%3D2"
+    assert canonical_url(escaped) == canonical_url("https://news.example/view.php?page=2&id=7")
+
+
+def test_placement_parameter_of_one_publisher_is_dropped_on_that_host_only() -> None:
+    plain = "https://www.wsj.com/world/asia/summit-talks-3f2a1b9c"
+    assert key(f"{plain}?mod=hp_lead_pos6") == key(f"{plain}?mod%3Dworld_lead_pos3") == key(plain)
+    forum = "https://bbs.example/forum.php?mod={}&tid=5"
+    assert key(forum.format("viewthread")) != key(forum.format("attachment"))
 
 
 def test_guid_wins_over_the_link() -> None:
