@@ -11,7 +11,7 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
-from courlan import normalize_url, scrub_url
+from courlan import normalize_url
 
 _SUBDOMAINS = ("www.", "m.", "mobile.", "amp.")
 # Parameters that say where a reader came from or who they are, never which article: dropped.
@@ -37,10 +37,11 @@ def canonical_url(url: str) -> str:
     """The identity of a link: https, bare host, no tracking, AMP or mobile variant, no slash."""
     raw = url.strip()
     try:
-        parts = urlsplit(scrub_url(raw))
+        parts = urlsplit("".join(raw.split()).replace("&amp;", "&"))
         # courlan only for scheme, host, port and path: its query cleaning drops any parameter
         # that merely starts like a tracker (`uid`, `cid`, `gallery`, `source…`) and every bare
-        # one (`?5621234`), and its HTML unescaping rewrites `&section=` into `§ion=`.
+        # one (`?5621234`), its HTML unescaping rewrites `&section=` into `§ion=`, and its
+        # scrub_url replaces a link by any URL inside it (`view?id=5&return=https://site/`).
         base = urlsplit(normalize_url(parts._replace(query="", fragment="")))
     except (ValueError, AttributeError):
         return raw

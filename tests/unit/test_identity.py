@@ -216,6 +216,13 @@ def test_placement_parameter_of_one_publisher_is_dropped_on_that_host_only() -> 
     assert key(forum.format("viewthread")) != key(forum.format("attachment"))
 
 
+def test_a_url_inside_a_parameter_does_not_replace_the_link() -> None:
+    one = "https://news.example/view.php?id=5&return=https://news.example/"
+    two = "https://news.example/view.php?id=6&return=https://news.example/"
+    assert key(one) != key(two)
+    assert key(one).startswith("https://news.example/view.php?id=5")
+
+
 def test_guid_wins_over_the_link() -> None:
     link = "http://www.example.co.kr/news/articleView.html?idxno=1"
     assert item_key("wire-101", link) == "wire-101"
