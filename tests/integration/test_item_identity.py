@@ -23,10 +23,12 @@ from monitors.identity import canonical_url
 from monitors.match import Matcher
 from monitors.models import NewItem, OutboxDraft, SourceReport, StoryNews, TopicMatch
 from monitors.pipeline import check_source
-from monitors.store import Store, create_engine, items, outbox
+from monitors.store import Store, create_engine
+from monitors.store.schema import items, outbox
 from seeds.loader import load_seeds
 from seeds.models import Seeds, SourceKind, SourceSpec
 from tests.conftest import FIXTURES
+from tests.support.peek import database
 
 FEED = FIXTURES / "feeds" / "rss_idxno_links_without_guids.xml"
 FEED_PATH = "/rss/S1N2.xml"
@@ -68,12 +70,12 @@ class Outlet:
         return report
 
     def stories_by_item(self) -> dict[str, str]:
-        with self.store.engine.connect() as conn:
+        with database(self.store) as conn:
             rows = conn.execute(sa.select(items.c.item_key, items.c.story_key))
             return {row.item_key: row.story_key for row in rows}
 
     def alert_stories(self) -> list[str]:
-        with self.store.engine.connect() as conn:
+        with database(self.store) as conn:
             return list(conn.execute(sa.select(outbox.c.story_key)).scalars())
 
     def article(self, idxno: str) -> str:
