@@ -15,42 +15,18 @@ from monitors.errors import DeliveryError
 from monitors.models import Evidence, NewItem, OutboxDraft, TopicMatch, Validators
 from monitors.store import OutboxStatus, Store, create_engine
 from monitors.store.schema import outbox
+from tests.support.builders import a_new_item, an_alert
 
 NOW = datetime(2024, 12, 17, 9, 0, tzinfo=UTC)
 
 
 def new_item(key: str, story: str) -> NewItem:
-    return NewItem(
-        source_id="wire",
-        item_key=key,
-        url=f"https://wire.example/{key}",
-        canonical_url=f"https://wire.example/{key}",
-        title=f"Story {key}",
-        outlet="Wire",
-        published=NOW,
-        detected_at=NOW,
-        fingerprint=f"fp-{key}",
-        story_key=story,
-    )
+    return a_new_item(key, story)
 
 
 def draft(desk: str, story: str) -> OutboxDraft:
     key = f"{desk}|email|troops|{story}"
-    message = AlertMessage(
-        alert_key=key,
-        desk_id=desk,
-        desk_name=desk,
-        channel="email",
-        topic_id="troops",
-        topic_title="Troops",
-        severity="high",
-        score=5.0,
-        headline=story,
-        url="https://x.example",
-        outlet="Wire",
-        detected_at=NOW,
-        recipients=["desk@newsroom.example"],
-    )
+    message = an_alert(alert_key=key, desk_id=desk, topic_id="troops", headline=story, passages=[])
     return OutboxDraft(key, desk, "email", "troops", story, message.model_dump_json())
 
 

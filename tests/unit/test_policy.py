@@ -24,39 +24,29 @@ from alerts.delivery.routing import plan_alerts
 from alerts.delivery.summaries import MAX_ITEMS, burst_summary, carried, quiet_summary, with_item
 from alerts.models import AlertMessage
 from monitors.models import NewItem, TopicMatch
-from seeds.models import DeskSpec, QuietHours, Severity, TopicSpec
+from seeds.models import QuietHours, Severity, TopicSpec
+from tests.support.builders import a_desk, an_alert
 
 NOW = datetime(2024, 12, 17, 9, 10, tzinfo=UTC)  # 18:10 in Seoul
 
 
-def make_desk(**changes: Any) -> DeskSpec:
-    fields: dict[str, Any] = {
-        "id": "korea-desk",
-        "name": "Korea desk",
-        "timezone": "Asia/Seoul",
-        "topics": ["troop-deployment", "arms-transfers"],
-        "channels": [{"kind": "email", "to": ["desk@newsroom.example"]}],
-    }
-    return DeskSpec.model_validate(fields | changes)
+make_desk = a_desk
 
 
 def make_alert(n: int = 1, **changes: Any) -> AlertMessage:
-    fields: dict[str, Any] = {
+    """The Korea desk's nth alert of medium severity, detected at NOW."""
+    story = {
         "alert_key": f"korea-desk|email|troop-deployment|story-{n}",
         "desk_id": "korea-desk",
         "desk_name": "Korea desk",
-        "channel": "email",
-        "topic_id": "troop-deployment",
-        "topic_title": "Troop deployment",
         "severity": "medium",
         "score": 5.0,
         "headline": f"Story {n}",
         "url": f"https://news.example/{n}",
-        "outlet": "Wire",
         "detected_at": NOW,
         "recipients": ["desk@newsroom.example"],
     }
-    return AlertMessage(**(fields | changes))
+    return an_alert(**(story | changes))
 
 
 # --- quiet hours -----------------------------------------------------------------------------
