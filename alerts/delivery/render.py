@@ -210,19 +210,19 @@ def render_slack(alert: AlertMessage) -> dict[str, object]:
     """An incoming-webhook payload: fallback text plus Block Kit blocks."""
     shown = alert.passages[:SLACK_MAX_PASSAGES]
     blocks: list[Block] = [
-        _section(
+        section_block(
             _link(
                 alert.url,
                 _escape_within(one_line(_update(alert) + alert.headline), HEADLINE_MAX),
                 "*",
             )
         ),
-        _context(
+        context_block(
             slack_escape(one_line(alert.outlet, 200)),
             f"published {iso(alert.published)}",
             f"detected {iso(alert.detected_at)}",
         ),
-        _context(
+        context_block(
             f"*Topic:* {slack_escape(one_line(alert.topic_title, 300))}",
             f"*Severity:* {slack_escape(one_line(alert.severity, 50))}",
             f"*Score:* {alert.score:.2f}",
@@ -230,12 +230,12 @@ def render_slack(alert: AlertMessage) -> dict[str, object]:
     ]
     if shown:
         blocks.append(DividerBlock())
-    blocks.extend(_section(">" + _passage_mrkdwn(p, SLACK_TEXT_MAX - 1)) for p in shown)
+    blocks.extend(section_block(">" + _passage_mrkdwn(p, SLACK_TEXT_MAX - 1)) for p in shown)
     if hidden := len(alert.passages) - len(shown):
-        blocks.append(_context(f"+{hidden} more matching passages"))
+        blocks.append(context_block(f"+{hidden} more matching passages"))
     if alert.also_reported_by:
-        blocks.append(_section(_also_reported(alert.also_reported_by)))
-    blocks.append(_context(f"deskwatch · {slack_escape(one_line(alert.desk_name, 200))}"))
+        blocks.append(section_block(_also_reported(alert.also_reported_by)))
+    blocks.append(context_block(f"deskwatch · {slack_escape(one_line(alert.desk_name, 200))}"))
     fallback = f"[deskwatch] {_update(alert)}{alert.topic_title}: {alert.headline} — {alert.outlet}"
     return {
         "text": _escape_within(one_line(fallback), SLACK_TEXT_MAX),
@@ -248,12 +248,14 @@ def render_slack_json(alert: AlertMessage) -> str:
     return json.dumps(render_slack(alert), ensure_ascii=False, indent=2) + "\n"
 
 
-def _section(text: str) -> SectionBlock:
+def section_block(text: str) -> SectionBlock:
+    """A Slack section of mrkdwn text, cut to Slack's limit."""
     # verbatim: Slack must not auto-link channel names or URLs found in feed text.
     return SectionBlock(text=MarkdownTextObject(text=truncate(text, SLACK_TEXT_MAX), verbatim=True))
 
 
-def _context(*texts: str) -> ContextBlock:
+def context_block(*texts: str) -> ContextBlock:
+    """A Slack context line of one or more mrkdwn texts, each cut to Slack's limit."""
     return ContextBlock(
         elements=[
             MarkdownTextObject(text=truncate(t, SLACK_TEXT_MAX), verbatim=True) for t in texts
