@@ -13,7 +13,14 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from alerts.delivery.channels import Channel, FileChannel, SlackWebhookChannel, SmtpChannel
+from alerts.delivery.channels import (
+    Channel,
+    EmailTransport,
+    FileChannel,
+    SlackWebhookChannel,
+    SmtpChannel,
+    email_transport,
+)
 from alerts.delivery.outbox import Outbox
 from alerts.delivery.pacing import Pacer
 from alerts.delivery.routing import plan_alerts
@@ -128,7 +135,8 @@ class Runtime:
         """
         settings = self.settings
         smtp_url = settings.smtp_url
-        if alert.channel == "email" and smtp_url is not None:
+        smtp = email_transport(alert.recipients, smtp_url is not None) is EmailTransport.SMTP
+        if alert.channel == "email" and smtp and smtp_url is not None:
             return self._cached(
                 ("email", ""),
                 lambda: SmtpChannel(smtp_url.get_secret_value(), settings.smtp_sender),
