@@ -5,22 +5,14 @@ from __future__ import annotations
 import json
 from email.message import EmailMessage
 
-from slack_sdk.models.blocks import (
-    Block,
-    DividerBlock,
-)
+from slack_sdk.models.blocks import Block, DividerBlock
 
-from alerts.delivery.render import (
+from alerts.delivery.render import SUBJECT_MAX, build_email, iso, one_line, render_email, safe_url
+from alerts.delivery.render_slack import (
     SLACK_MAX_BLOCKS,
     SLACK_TEXT_MAX,
-    SUBJECT_MAX,
-    build_email,
     context_block,
-    iso,
-    one_line,
-    render_email,
     render_slack,
-    safe_url,
     section_block,
     slack_escape,
     slack_url,

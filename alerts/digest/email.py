@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import ssl
 from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
 from alerts.delivery.channels import EmailTransport, FileChannel, email_transport
-from alerts.delivery.render import SUBJECT_MAX, label, one_line
+from alerts.delivery.render import SUBJECT_MAX, MailHeaders, label, multipart_email, one_line
 from alerts.delivery.smtp import SmtpTransport
 from alerts.digest.text import plural, stories
 from alerts.digest.writer import RenderedDigest
@@ -32,21 +31,18 @@ def render_digest_email(
     """multipart/alternative: the Markdown as text/plain, the page as text/html; deterministic."""
     d = rendered.digest
     fingerprint = hashlib.sha256(d.model_dump_json().encode("utf-8")).hexdigest()
-    msg = EmailMessage()
-    msg["Subject"] = digest_subject(d)
-    msg["From"] = one_line(sender)
-    if recipients:
-        msg["To"] = ", ".join(one_line(r) for r in recipients)
-    msg["Date"] = format_datetime(d.data_as_of or d.window_end)
-    # Same digest, same Message-ID: a re-send is recognisably the same mail; new data, new mail.
-    msg["Message-ID"] = f"<digest-{fingerprint[:32]}@deskwatch>"
-    msg["List-Id"] = f"<{label(d.desk_id)}.deskwatch>"
-    msg["X-Deskwatch-Digest"] = f"{label(d.desk_id)} {d.date.isoformat()}"
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(rendered.markdown)
-    msg.add_alternative(rendered.html, subtype="html")
-    msg.set_boundary(f"deskwatch-digest-{fingerprint[32:64]}")
-    return msg
+    headers = MailHeaders(
+        subject=digest_subject(d),
+        sender=sender,
+        recipients=recipients,
+        date=d.data_as_of or d.window_end,
+        # Same digest, same Message-ID: a re-send is recognisably the same mail; new data, new.
+        message_id=f"<digest-{fingerprint[:32]}@deskwatch>",
+        desk_id=d.desk_id,
+        tag=("X-Deskwatch-Digest", f"{label(d.desk_id)} {d.date.isoformat()}"),
+    )
+    boundary = f"deskwatch-digest-{fingerprint[32:64]}"
+    return multipart_email(headers, rendered.markdown, rendered.html, boundary)
 
 
 def digest_recipients(desk: DeskSpec) -> list[str]:
