@@ -74,8 +74,9 @@ def smtp_failure(target: SmtpTarget, exc: Exception) -> DeliveryError:
 def _reply(raw: bytes | str, secret: str | None) -> str:
     """The server's reply text on one short line, with the password scrubbed just in case."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    text = " ".join(text.split())[:200]
-    return text.replace(secret, "***") if secret else text
+    if secret:
+        text = text.replace(secret, "***")  # before cutting, so no part of it can be left over
+    return " ".join(text.split())[:200]
 
 
 class SmtpTransport:
