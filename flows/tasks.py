@@ -10,12 +10,10 @@ from pydantic import BaseModel
 
 from alerts.delivery.outbox import deliver_pending
 from alerts.digest.email import email_digest, mailer_for
-from alerts.digest.markdown import render_digest_markdown
 from alerts.digest.read import build_digest
 from alerts.digest.text import summary_line
 from alerts.digest.text import title as digest_title
-from alerts.digest.writer import write_digest
-from alerts.models import Digest
+from alerts.digest.writer import RenderedDigest, render_digest, write_rendered
 from flows.settings import Settings
 from flows.wiring import runtime
 from monitors.errors import DeliveryError
@@ -103,24 +101,25 @@ def digest_task(runtime_key: str, desk_id: str, day: date, email: bool = False) 
     rt = runtime(runtime_key)
     desk = next(d for d in rt.seeds.desks if d.id == desk_id)
     digest = build_digest(rt.store, desk, rt.seeds.topics, rt.seeds.sources, day)
-    paths = write_digest(digest, rt.settings.digest_dir)
+    rendered = render_digest(digest)  # once: the files, the email and the artifact share it
+    paths = write_rendered(rendered, rt.settings.digest_dir)
     output = DigestOutput(
         desk_id=desk_id,
         title=digest_title(digest),
         summary=summary_line(digest),
         paths=[str(paths.md), str(paths.html), str(paths.json)],
-        markdown=render_digest_markdown(digest),
+        markdown=rendered.markdown,
     )
-    return output.model_copy(update=_email_digest(rt.settings, digest, desk)) if email else output
+    return output.model_copy(update=_email_digest(rt.settings, rendered, desk)) if email else output
 
 
-def _email_digest(settings: Settings, digest: Digest, desk: DeskSpec) -> dict[str, str]:
+def _email_digest(settings: Settings, rendered: RenderedDigest, desk: DeskSpec) -> dict[str, str]:
     """Send the digest like the desk's alerts go (SMTP, else a file); the outcome in words."""
     smtp_url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
     mailer = mailer_for(desk, smtp_url, settings.outbox_dir, settings.fetch_timeout_s)
     if mailer is None:
         return {"email_note": "the desk has no email or file channel"}
     try:
-        return {"emailed_to": email_digest(digest, desk, settings.smtp_sender, mailer)}
+        return {"emailed_to": email_digest(rendered, desk, settings.smtp_sender, mailer)}
     except DeliveryError as exc:
         return {"email_error": str(exc)}

@@ -13,7 +13,14 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from alerts.delivery.channels import Channel, FileChannel, SlackWebhookChannel, SmtpChannel
+from alerts.delivery.channels import (
+    Channel,
+    EmailTransport,
+    FileChannel,
+    SlackWebhookChannel,
+    SmtpChannel,
+    email_transport,
+)
 from alerts.delivery.outbox import Outbox
 from alerts.delivery.pacing import Pacer
 from alerts.delivery.routing import plan_alerts
@@ -27,7 +34,7 @@ from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
 from monitors.store import Store
 from monitors.store import open_store as open_database
 from seeds.loader import load_seeds
-from seeds.models import Seeds
+from seeds.models import ChannelKind, Seeds
 
 
 def seeds_from(
@@ -129,13 +136,14 @@ class Runtime:
         """
         settings = self.settings
         smtp_url = settings.smtp_url
-        if alert.channel == "email" and smtp_url is not None:
+        smtp = email_transport(alert.recipients, smtp_url is not None) is EmailTransport.SMTP
+        if alert.channel is ChannelKind.EMAIL and smtp and smtp_url is not None:
             return self._cached(
                 ("email", ""),
                 lambda: SmtpChannel(smtp_url.get_secret_value(), settings.smtp_sender),
             )
         webhook = settings.slack_webhook_for(alert.webhook)
-        if alert.channel == "slack" and webhook is not None:
+        if alert.channel is ChannelKind.SLACK and webhook is not None:
             url = webhook.get_secret_value()
             # Keyed by URL, not by name: Slack limits each webhook, whatever desks share it.
             return self._cached(("slack", url), lambda: self._slack_channel(url))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import trafilatura
 
 from monitors.text import clean_text
-
-_TIMESTAMP = re.compile(r"Starting point is (\d{1,2}:\d{2}:\d{2})")
+from monitors.transcripts import TIMESTAMP_MARKER
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +37,6 @@ def extract_article(html: str | bytes, url: str) -> Extracted | None:
 def transcript_timestamp_at(text: str, offset: int) -> str | None:
     """The last `Starting point is HH:MM:SS` marker before `offset`, if the text has them."""
     last: str | None = None
-    for marker in _TIMESTAMP.finditer(text, 0, offset):
+    for marker in TIMESTAMP_MARKER.finditer(text, 0, offset):
         last = marker.group(1)
     return last

@@ -11,6 +11,10 @@ from monitors.identity import canonical_url
 from monitors.models import FeedItem, ParsedFeed
 from monitors.text import clean_text
 
+# The marker transcript pages put before each stretch of speech; trailing space is part of it
+# so that the digest can cut markers out of a passage cleanly.
+TIMESTAMP_MARKER = re.compile(r"Starting point is (\d{1,2}:\d{2}:\d{2})\s*")
+
 
 def parse_transcript_index(body: bytes, base_url: str, link_pattern: str | None) -> ParsedFeed:
     """Episode links of an index page, in page order, one item per distinct canonical URL."""

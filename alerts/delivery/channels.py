@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
-import os
-import re
-import smtplib
 import ssl
-import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from email.message import EmailMessage
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from alerts.delivery.pacing import Pacer
-from alerts.delivery.render import label
 from alerts.delivery.render_summary import email_message, slack_json, slack_payload
+from alerts.delivery.smtp import SmtpTransport
+from alerts.files import safe_dir_name, safe_file_name, write_atomic
 from alerts.models import AlertMessage
-from monitors.errors import DeliveryError, PermanentDeliveryError, SettingsError
+from monitors.errors import DeliveryError, PermanentDeliveryError
 from seeds.models import ChannelKind
 
 log = logging.getLogger(__name__)
 
 FILE_SENDER = "deskwatch <deskwatch@localhost>"  # placeholder From for .eml files nobody sends
-_SMTP_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
-# Authentication trouble is never the alert's fault: fixed credentials will let it through,
-# so these 5xx replies stay retryable instead of failing every alert for good.
-_AUTH_CODES = frozenset({530, 534, 535, 538})
 
 
 class Channel(Protocol):
@@ -40,36 +31,23 @@ class Channel(Protocol):
     def send(self, alert: AlertMessage) -> None: ...
 
 
+# --- choosing ------------------------------------------------------------------------------
+
+
+class EmailTransport(StrEnum):
+    """How an email message of a desk leaves: by SMTP, or as an `.eml` file in the outbox."""
+
+    SMTP = "smtp"
+    FILE = "file"
+
+
+def email_transport(recipients: Sequence[str], smtp_configured: bool) -> EmailTransport:
+    """SMTP when a server is configured and the message has someone to go to, else a file."""
+    # With no server (a local run) the message lands under the outbox for someone to look at.
+    return EmailTransport.SMTP if smtp_configured and recipients else EmailTransport.FILE
+
+
 # --- SMTP ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SmtpTarget:
-    """Where and how to reach an SMTP server, parsed from an smtp URL."""
-
-    scheme: str
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-
-
-def parse_smtp_url(url: str) -> SmtpTarget:
-    """Parse `smtp://`, `smtp+starttls://` or `smtps://[user:pass@]host[:port]`."""
-    # Messages below never quote the URL: it may carry a password.
-    try:
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        port = parts.port or _SMTP_PORTS.get(scheme, 0)
-    except ValueError:
-        raise SettingsError("smtp url: malformed host or port") from None
-    if scheme not in _SMTP_PORTS:
-        raise SettingsError(f"smtp url: unsupported scheme {scheme!r}")
-    if not parts.hostname:
-        raise SettingsError("smtp url: missing host")
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password is not None else None
-    return SmtpTarget(scheme, parts.hostname, port, username, password)
 
 
 class SmtpChannel:
@@ -83,65 +61,18 @@ class SmtpChannel:
         *,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self._target = parse_smtp_url(url)
+        self._transport = SmtpTransport(url, timeout, ssl_context=ssl_context)
         self._sender = sender
-        self._timeout = timeout
-        self._ssl_context = ssl_context
 
     def __repr__(self) -> str:
-        t = self._target
+        t = self._transport.target
         return f"SmtpChannel({t.scheme}://{t.host}:{t.port})"
 
     def send(self, alert: AlertMessage) -> None:
-        """Send one alert; classify every failure as transient or permanent."""
+        """Send one alert; the transport classifies every failure as transient or permanent."""
         if not alert.recipients:
             raise PermanentDeliveryError("email alert has no recipients")
-        msg = email_message(alert, self._sender)
-        where = f"smtp {self._target.host}:{self._target.port}"
-        try:
-            refused = self._deliver(msg)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = sorted({code for code, _ in exc.recipients.values()})
-            error = PermanentDeliveryError if all(c >= 500 for c in codes) else DeliveryError
-            raise error(f"{where}: all recipients refused {codes}") from None
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"{where}: authentication failed ({exc.smtp_code})") from None
-        except smtplib.SMTPResponseException as exc:
-            permanent = exc.smtp_code >= 500 and exc.smtp_code not in _AUTH_CODES
-            error = PermanentDeliveryError if permanent else DeliveryError
-            raise error(f"{where}: {exc.smtp_code} {self._reply(exc.smtp_error)}") from None
-        except (smtplib.SMTPException, OSError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else ""
-            raise DeliveryError(f"{where}: {type(exc).__name__} {reason}".rstrip()) from exc
-        if refused:
-            # Some recipients took it: raising would make the retry re-send to them too.
-            log.warning("%s: %d recipient(s) refused", where, len(refused))
-
-    def _deliver(self, msg: EmailMessage) -> dict[str, tuple[int, bytes]]:
-        target, timeout = self._target, self._timeout
-        smtp: smtplib.SMTP
-        if target.scheme == "smtps":
-            smtp = smtplib.SMTP_SSL(
-                target.host, target.port, timeout=timeout, context=self._tls_context()
-            )
-        else:
-            smtp = smtplib.SMTP(target.host, target.port, timeout=timeout)
-        with smtp:
-            if target.scheme == "smtp+starttls":
-                smtp.starttls(context=self._tls_context())
-            if target.username is not None:
-                smtp.login(target.username, target.password or "")
-            return smtp.send_message(msg)
-
-    def _tls_context(self) -> ssl.SSLContext:
-        return self._ssl_context or ssl.create_default_context()
-
-    def _reply(self, raw: bytes | str) -> str:
-        """The server's reply text on one short line, with the password scrubbed just in case."""
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        text = " ".join(text.split())[:200]
-        secret = self._target.password
-        return text.replace(secret, "***") if secret else text
+        self._transport.send(email_message(alert, self._sender))
 
 
 # --- Slack -----------------------------------------------------------------------------------
@@ -227,34 +158,6 @@ def _retry_after(response: httpx.Response) -> float | None:
 # --- files -----------------------------------------------------------------------------------
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same directory and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; these files are meant to be read
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-
-
-def safe_dir_name(name: str) -> str:
-    """`name` as one path segment: only [A-Za-z0-9_-], so never `..`, `/` or a hidden file."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "unnamed"
-
-
-def safe_file_name(alert_key: str) -> str:
-    """A readable, collision-free file name stem for an alert key (no dots, no slashes)."""
-    readable = label(alert_key)[:80].strip("-")
-    return f"{readable}-{hashlib.sha256(alert_key.encode('utf-8')).hexdigest()[:12]}"
-
-
 class FileChannel:
     """Writes what would have been sent: `.eml` for email alerts, `.slack.json` otherwise."""
 
@@ -276,7 +179,17 @@ class FileChannel:
             data = email_message(alert, FILE_SENDER).as_bytes()
         else:
             data = slack_json(alert).encode("utf-8")
-        try:
-            write_atomic(self.path_for(alert), data)
-        except OSError as exc:
-            raise DeliveryError(f"file channel: {type(exc).__name__}: {exc.strerror}") from exc
+        _write(self.path_for(alert), data)
+
+    def write_email(self, name: str, message: EmailMessage) -> Path:
+        """Write an email nobody sent as `<directory>/<name>.eml` (`name` made of safe names)."""
+        path = self.directory / f"{name}.eml"
+        _write(path, message.as_bytes())
+        return path
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise DeliveryError(f"file channel: {type(exc).__name__}: {exc.strerror}") from exc

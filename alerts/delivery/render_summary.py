@@ -5,27 +5,17 @@ from __future__ import annotations
 import json
 from email.message import EmailMessage
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    DividerBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, DividerBlock
 
-from alerts.delivery.render import (
+from alerts.delivery.render import SUBJECT_MAX, build_email, iso, one_line, render_email, safe_url
+from alerts.delivery.render_slack import (
     SLACK_MAX_BLOCKS,
     SLACK_TEXT_MAX,
-    SUBJECT_MAX,
-    build_email,
-    iso,
-    one_line,
-    render_email,
+    context_block,
     render_slack,
-    safe_url,
+    section_block,
     slack_escape,
     slack_url,
-    truncate,
 )
 from alerts.delivery.summaries import carried
 from alerts.models import AlertMessage, SummaryItem
@@ -90,16 +80,17 @@ def _item_context(item: SummaryItem) -> dict[str, object]:
 def render_summary_slack(alert: AlertMessage) -> dict[str, object]:
     """An incoming-webhook payload: the summary's title, then its alerts, within Slack's limits."""
     head = slack_escape(one_line(alert.headline, 300))
+    desk = slack_escape(one_line(alert.desk_name, 200))
     blocks: list[Block] = [
-        _section(f"*{head}*"),
-        _context(f"{_count(alert)} · deskwatch · {slack_escape(one_line(alert.desk_name, 200))}"),
+        section_block(f"*{head}*"),
+        context_block(f"{_count(alert)} · deskwatch · {desk}"),
         DividerBlock(),
     ]
     room = SLACK_MAX_BLOCKS - len(blocks) - 1  # one left for "+N more"
     sections, listed = _item_sections(alert.items, room)
-    blocks.extend(_section(text) for text in sections)
+    blocks.extend(section_block(text) for text in sections)
     if hidden := carried(alert) - listed:
-        blocks.append(_context(f"+{hidden} more in the digest"))
+        blocks.append(context_block(f"+{hidden} more in the digest"))
     fallback = f"[deskwatch] {alert.headline} — {_count(alert)}"
     return {
         "text": slack_escape(one_line(fallback, 1000)),
@@ -135,14 +126,3 @@ def _item_line(item: SummaryItem) -> str:
     extras = (one_line(item.outlet, ITEM_FIELD_MAX), one_line(item.topic_title, ITEM_FIELD_MAX))
     tail = " · ".join(slack_escape(extra) for extra in extras if extra)
     return f"• {link} — {tail} · {slack_escape(one_line(item.severity, 20))}"
-
-
-def _section(text: str) -> SectionBlock:
-    # verbatim: Slack must not auto-link channel names or URLs found in feed text.
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SLACK_TEXT_MAX), verbatim=True))
-
-
-def _context(text: str) -> ContextBlock:
-    return ContextBlock(
-        elements=[MarkdownTextObject(text=truncate(text, SLACK_TEXT_MAX), verbatim=True)]
-    )

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
-from alerts.delivery.channels import parse_smtp_url, safe_dir_name, write_atomic
-from alerts.delivery.render import SUBJECT_MAX, label, one_line
-from alerts.digest.html import render_digest_html
-from alerts.digest.markdown import render_digest_markdown
+from alerts.delivery.channels import EmailTransport, FileChannel, email_transport
+from alerts.delivery.render import SUBJECT_MAX, MailHeaders, label, multipart_email, one_line
+from alerts.delivery.smtp import SmtpTransport
 from alerts.digest.text import plural, stories
+from alerts.digest.writer import RenderedDigest
+from alerts.files import safe_dir_name
 from alerts.models import Digest
-from monitors.errors import DeliveryError, PermanentDeliveryError
 from seeds.models import ChannelKind, DeskSpec
 
 
@@ -27,24 +25,24 @@ def digest_subject(d: Digest) -> str:
     return one_line(f"[deskwatch] {d.desk_name} digest {d.date.isoformat()}: {counts}", SUBJECT_MAX)
 
 
-def render_digest_email(d: Digest, sender: str, recipients: list[str]) -> EmailMessage:
+def render_digest_email(
+    rendered: RenderedDigest, sender: str, recipients: list[str]
+) -> EmailMessage:
     """multipart/alternative: the Markdown as text/plain, the page as text/html; deterministic."""
+    d = rendered.digest
     fingerprint = hashlib.sha256(d.model_dump_json().encode("utf-8")).hexdigest()
-    msg = EmailMessage()
-    msg["Subject"] = digest_subject(d)
-    msg["From"] = one_line(sender)
-    if recipients:
-        msg["To"] = ", ".join(one_line(r) for r in recipients)
-    msg["Date"] = format_datetime(d.data_as_of or d.window_end)
-    # Same digest, same Message-ID: a re-send is recognisably the same mail; new data, new mail.
-    msg["Message-ID"] = f"<digest-{fingerprint[:32]}@deskwatch>"
-    msg["List-Id"] = f"<{label(d.desk_id)}.deskwatch>"
-    msg["X-Deskwatch-Digest"] = f"{label(d.desk_id)} {d.date.isoformat()}"
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render_digest_markdown(d))
-    msg.add_alternative(render_digest_html(d), subtype="html")
-    msg.set_boundary(f"deskwatch-digest-{fingerprint[32:64]}")
-    return msg
+    headers = MailHeaders(
+        subject=digest_subject(d),
+        sender=sender,
+        recipients=recipients,
+        date=d.data_as_of or d.window_end,
+        # Same digest, same Message-ID: a re-send is recognisably the same mail; new data, new.
+        message_id=f"<digest-{fingerprint[:32]}@deskwatch>",
+        desk_id=d.desk_id,
+        tag=("X-Deskwatch-Digest", f"{label(d.desk_id)} {d.date.isoformat()}"),
+    )
+    boundary = f"deskwatch-digest-{fingerprint[32:64]}"
+    return multipart_email(headers, rendered.markdown, rendered.html, boundary)
 
 
 def digest_recipients(desk: DeskSpec) -> list[str]:
@@ -58,6 +56,13 @@ def digest_mail_name(d: Digest) -> str:
     return f"{safe_dir_name(d.desk_id)}/digest-{d.date.isoformat()}"
 
 
+def digest_transport(desk: DeskSpec, smtp_configured: bool) -> EmailTransport | None:
+    """How the desk's digest leaves, by the alerts' rule; None without an email or file channel."""
+    if not {c.kind for c in desk.channels} & {ChannelKind.EMAIL, ChannelKind.FILE}:
+        return None
+    return email_transport(digest_recipients(desk), smtp_configured)
+
+
 class DigestMailer(Protocol):
     """Sends one digest email; returns where it went; DeliveryError when it could not."""
 
@@ -65,78 +70,46 @@ class DigestMailer(Protocol):
 
 
 class FileDigestMailer:
-    """Writes `<directory>/<name>.eml` instead of sending (no SMTP server configured)."""
+    """Writes `<directory>/<name>.eml` through the alerts' file channel instead of sending."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
+        self._files = FileChannel(directory)
 
     def send(self, message: EmailMessage, name: str) -> str:
         """Write the message atomically; the same digest rewrites identical bytes."""
-        path = self.directory / f"{name}.eml"
-        try:
-            write_atomic(path, message.as_bytes())
-        except OSError as exc:
-            raise DeliveryError(f"file: {type(exc).__name__}: {exc.strerror}") from exc
-        return str(path)
+        return str(self._files.write_email(name, message))
 
 
 class SmtpDigestMailer:
-    """Sends over SMTP (`smtp://`, `smtp+starttls://`, `smtps://`); the URL is never reported."""
+    """Sends through the alerts' SMTP transport; the URL is never reported."""
 
     def __init__(
         self, url: str, timeout: float = 20.0, *, ssl_context: ssl.SSLContext | None = None
     ) -> None:
-        self._target = parse_smtp_url(url)
-        self._timeout = timeout
-        self._context = ssl_context
+        self._transport = SmtpTransport(url, timeout, ssl_context=ssl_context)
 
     def __repr__(self) -> str:
-        return f"SmtpDigestMailer({self._target.scheme}://{self._target.host}:{self._target.port})"
+        return f"SmtpDigestMailer({self._transport!r})"
 
     def send(self, message: EmailMessage, name: str) -> str:
-        """Send once; a refusal of every recipient is permanent, anything else is retryable."""
-        where = f"smtp {self._target.host}:{self._target.port}"
-        try:
-            self._deliver(message)
-        except smtplib.SMTPRecipientsRefused:
-            raise PermanentDeliveryError(f"{where}: all recipients refused") from None
-        except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"{where}: {exc.smtp_code}") from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"{where}: {type(exc).__name__}") from None
-        return f"{where} to {message['To']}"
-
-    def _deliver(self, message: EmailMessage) -> None:
-        t = self._target
-        context = self._context or ssl.create_default_context()
-        smtp: smtplib.SMTP
-        if t.scheme == "smtps":
-            smtp = smtplib.SMTP_SSL(t.host, t.port, timeout=self._timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(t.host, t.port, timeout=self._timeout)
-        with smtp:
-            if t.scheme == "smtp+starttls":
-                smtp.starttls(context=context)
-            if t.username is not None:
-                smtp.login(t.username, t.password or "")
-            smtp.send_message(message)
+        """Send once; the transport says whether a failure is worth retrying."""
+        self._transport.send(message)
+        return f"{self._transport.target.where} to {message['To']}"
 
 
 def mailer_for(
     desk: DeskSpec, smtp_url: str | None, outbox_dir: Path, timeout: float = 20.0
 ) -> DigestMailer | None:
-    """SMTP for a desk with email recipients, else `.eml` files; None without email/file channel."""
-    # Like alerts: with no SMTP server configured, or for a desk whose only way to receive mail
-    # is a file channel, the message lands under the outbox directory for someone to look at.
-    if digest_recipients(desk) and smtp_url:
+    """The mailer `digest_transport` chooses for the desk, or None when the digest stays home."""
+    transport = digest_transport(desk, bool(smtp_url))
+    if transport is EmailTransport.SMTP and smtp_url:
         return SmtpDigestMailer(smtp_url, timeout)
-    kinds = {c.kind for c in desk.channels}
-    if kinds & {ChannelKind.EMAIL, ChannelKind.FILE}:
-        return FileDigestMailer(outbox_dir)
-    return None
+    return FileDigestMailer(outbox_dir) if transport is EmailTransport.FILE else None
 
 
-def email_digest(d: Digest, desk: DeskSpec, sender: str, mailer: DigestMailer) -> str:
-    """Render the digest email for the desk's recipients and send it; return where it went."""
-    message = render_digest_email(d, sender, digest_recipients(desk))
-    return mailer.send(message, digest_mail_name(d))
+def email_digest(
+    rendered: RenderedDigest, desk: DeskSpec, sender: str, mailer: DigestMailer
+) -> str:
+    """Make the digest email for the desk's recipients and send it; return where it went."""
+    message = render_digest_email(rendered, sender, digest_recipients(desk))
+    return mailer.send(message, digest_mail_name(rendered.digest))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -11,9 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from alerts.models import DigestCopy, DigestPassage, DigestStory, DigestVolumePoint, Passage
 from monitors.extract import transcript_timestamp_at
-
-# The marker podcast transcripts put before each line; shown as a link instead of as text.
-_MARKER = re.compile(r"Starting point is (\d{1,2}:\d{2}:\d{2})\s*")
+from monitors.transcripts import TIMESTAMP_MARKER
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +126,7 @@ def strip_markers(
     text: str, highlights: Sequence[tuple[int, int]]
 ) -> tuple[str, list[tuple[int, int]]]:
     """Remove the markers from `text`, moving the highlight spans along with the words."""
-    cuts = [(m.start(), m.end()) for m in _MARKER.finditer(text)]
+    cuts = [(m.start(), m.end()) for m in TIMESTAMP_MARKER.finditer(text)]
 
     def moved(offset: int) -> int:
         shift = sum(min(end, offset) - cut for cut, end in cuts if cut < offset)
@@ -150,7 +147,7 @@ def _gaps(cuts: Sequence[tuple[int, int]], length: int) -> list[tuple[int, int]]
 
 
 def _first_marker(text: str) -> str | None:
-    found = _MARKER.search(text)
+    found = TIMESTAMP_MARKER.search(text)
     return found.group(1) if found else None
 
 

@@ -6,19 +6,39 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from alerts.delivery.channels import safe_dir_name, write_atomic
 from alerts.digest.html import render_digest_html
 from alerts.digest.markdown import render_digest_markdown
+from alerts.files import safe_dir_name, write_atomic
 from alerts.models import Digest
 
 __all__ = [
     "DigestPaths",
+    "RenderedDigest",
     "digest_json_schema",
+    "render_digest",
     "render_digest_html",
     "render_digest_json",
     "render_digest_markdown",
     "write_digest",
+    "write_rendered",
 ]
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    """One digest rendered once: the files, the email and the Prefect artifact share these."""
+
+    digest: Digest
+    markdown: str
+    html: str
+    json: str
+
+
+def render_digest(d: Digest) -> RenderedDigest:
+    """The digest as Markdown, HTML and JSON text; pure and deterministic."""
+    return RenderedDigest(
+        d, render_digest_markdown(d), render_digest_html(d), render_digest_json(d)
+    )
 
 
 @dataclass(frozen=True)
@@ -40,11 +60,16 @@ def digest_paths(d: Digest, root: Path) -> DigestPaths:
 
 
 def write_digest(d: Digest, root: Path) -> DigestPaths:
-    """Write the three files, each via a temporary file and a rename; same digest, same bytes."""
-    paths = digest_paths(d, root)
-    write_atomic(paths.md, render_digest_markdown(d).encode("utf-8"))
-    write_atomic(paths.html, render_digest_html(d).encode("utf-8"))
-    write_atomic(paths.json, render_digest_json(d).encode("utf-8"))
+    """Render the digest and write its three files; same digest, same bytes."""
+    return write_rendered(render_digest(d), root)
+
+
+def write_rendered(rendered: RenderedDigest, root: Path) -> DigestPaths:
+    """Write the three files, each via a temporary file and a rename."""
+    paths = digest_paths(rendered.digest, root)
+    write_atomic(paths.md, rendered.markdown.encode("utf-8"))
+    write_atomic(paths.html, rendered.html.encode("utf-8"))
+    write_atomic(paths.json, rendered.json.encode("utf-8"))
     return paths
 
 

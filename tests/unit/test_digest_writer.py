@@ -13,11 +13,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from alerts.delivery.channels import EmailTransport
 from alerts.digest.chart import chart_for
 from alerts.digest.email import (
     FileDigestMailer,
     SmtpDigestMailer,
     digest_recipients,
+    digest_transport,
+    email_digest,
     mailer_for,
     render_digest_email,
 )
@@ -34,10 +37,12 @@ from alerts.digest.stories import (
 from alerts.digest.text import change, sparkline
 from alerts.digest.writer import (
     digest_json_schema,
+    render_digest,
     render_digest_html,
     render_digest_json,
     render_digest_markdown,
     write_digest,
+    write_rendered,
 )
 from alerts.models import (
     Digest,
@@ -177,6 +182,15 @@ def test_regenerating_gives_identical_bytes(tmp_path: Path) -> None:
     second = write_digest(make_digest(), tmp_path)
     assert {p: p.read_bytes() for p in (second.md, second.html, second.json)} == before
     assert len(list((tmp_path / "newsdesk").iterdir())) == 3
+
+
+def test_files_hold_the_strings_rendered_once(tmp_path: Path) -> None:
+    rendered = render_digest(make_digest())
+    paths = write_rendered(rendered, tmp_path)
+    assert paths.md.read_text(encoding="utf-8") == rendered.markdown
+    assert paths.html.read_text(encoding="utf-8") == rendered.html
+    assert paths.json.read_text(encoding="utf-8") == rendered.json
+    assert rendered.markdown == render_digest_markdown(make_digest())
 
 
 def test_json_round_trips(tmp_path: Path) -> None:
@@ -399,7 +413,9 @@ DESK = DeskSpec(
 
 def test_digest_email_is_html_with_the_markdown_as_text() -> None:
     digest = make_digest()
-    msg = render_digest_email(digest, "deskwatch <dw@example.org>", digest_recipients(DESK))
+    msg = render_digest_email(
+        render_digest(digest), "deskwatch <dw@example.org>", digest_recipients(DESK)
+    )
     assert msg["To"] == "a@news.example, b@news.example"
     assert msg["Subject"] == "[deskwatch] News Desk digest 2025-03-04: 1 story, 2 alerts sent"
     assert msg.get_content_type() == "multipart/alternative"
@@ -408,18 +424,35 @@ def test_digest_email_is_html_with_the_markdown_as_text() -> None:
     assert isinstance(text, EmailMessage) and isinstance(html, EmailMessage)
     assert text.get_content() == render_digest_markdown(digest)
     assert html.get_content() == render_digest_html(digest)
-    again = render_digest_email(digest, "deskwatch <dw@example.org>", digest_recipients(DESK))
+    again = render_digest_email(
+        render_digest(digest), "deskwatch <dw@example.org>", digest_recipients(DESK)
+    )
     assert again.as_bytes() == msg.as_bytes()  # deterministic, Message-ID included
-    other = render_digest_email(make_digest(data_as_of=SEEN), "x <x@example.org>", [])
+    other = render_digest_email(
+        render_digest(make_digest(data_as_of=SEEN)), "x <x@example.org>", []
+    )
     assert other["Message-ID"] != msg["Message-ID"]  # new data, new message
 
 
 def test_file_mailer_writes_an_eml_under_the_outbox(tmp_path: Path) -> None:
-    msg = render_digest_email(make_digest(), "deskwatch <dw@example.org>", ["a@news.example"])
-    where = FileDigestMailer(tmp_path).send(msg, "newsdesk/digest-2025-03-04")
+    rendered = render_digest(make_digest())
+    where = email_digest(rendered, DESK, "deskwatch <dw@example.org>", FileDigestMailer(tmp_path))
     assert Path(where) == tmp_path / "newsdesk" / "digest-2025-03-04.eml"
     parsed = message_from_bytes(Path(where).read_bytes())
-    assert parsed["Subject"] == msg["Subject"]
+    assert parsed["To"] == "a@news.example, b@news.example"
+    again = email_digest(rendered, DESK, "deskwatch <dw@example.org>", FileDigestMailer(tmp_path))
+    assert again == where and len(list((tmp_path / "newsdesk").iterdir())) == 1
+
+
+def test_digest_goes_the_way_of_the_desks_email_alerts() -> None:
+    file_only = DeskSpec.model_validate({**DESK.model_dump(), "channels": [{"kind": "file"}]})
+    slack_only = DeskSpec.model_validate(
+        {**DESK.model_dump(), "channels": [{"kind": "slack", "webhook": "news"}]}
+    )
+    assert digest_transport(DESK, smtp_configured=True) is EmailTransport.SMTP
+    assert digest_transport(DESK, smtp_configured=False) is EmailTransport.FILE
+    assert digest_transport(file_only, smtp_configured=True) is EmailTransport.FILE
+    assert digest_transport(slack_only, smtp_configured=True) is None
 
 
 def test_mailer_choice_follows_the_alert_channels(tmp_path: Path) -> None:

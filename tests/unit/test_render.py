@@ -13,12 +13,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.delivery.render import (
+from alerts.delivery.render import highlight_runs, message_id_for, render_email
+from alerts.delivery.render_slack import (
     SLACK_MAX_BLOCKS,
     SLACK_TEXT_MAX,
-    highlight_runs,
-    message_id_for,
-    render_email,
     render_slack,
     render_slack_json,
 )
