@@ -9,7 +9,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from alerts.delivery.render import label
+
+def label(text: str) -> str:
+    """A lowercase [a-z0-9-] label (for List-Id and file names); never empty."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "desk"
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -10,7 +10,7 @@ from prefect import flow, unmapped
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel
 
-from alerts.delivery.render import label
+from alerts.files import label
 from flows.settings import load_settings
 from flows.tasks import (
     DeliverySummary,

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from alerts.files import label
 from alerts.models import AlertMessage, Passage
 
 SUBJECT_MAX = 200
@@ -97,11 +98,6 @@ def _trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
-
-
-def label(text: str) -> str:
-    """A lowercase [a-z0-9-] label (for List-Id and file names); never empty."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "desk"
 
 
 # --- email -----------------------------------------------------------------------------------

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Protocol
 
 from alerts.delivery.channels import EmailTransport, FileChannel, email_transport
-from alerts.delivery.render import SUBJECT_MAX, MailHeaders, label, multipart_email, one_line
+from alerts.delivery.render import SUBJECT_MAX, MailHeaders, multipart_email, one_line
 from alerts.delivery.smtp import SmtpTransport
 from alerts.digest.text import plural, stories
 from alerts.digest.writer import RenderedDigest
-from alerts.files import safe_dir_name
+from alerts.files import label, safe_dir_name
 from alerts.models import Digest
 from seeds.models import ChannelKind, DeskSpec
 

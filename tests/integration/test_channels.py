@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,35 +16,14 @@ import pytest
 from alerts.delivery.channels import FileChannel, SlackWebhookChannel, SmtpChannel
 from alerts.delivery.pacing import Pacer
 from alerts.delivery.render import message_id_for
-from alerts.models import AlertMessage, OtherOutlet, Passage
 from flows.local.sinks import SlackWebhookSink, SmtpSink, free_port
 from monitors.errors import DeliveryError, PermanentDeliveryError
+from tests.support.builders import an_alert
 
 SENDER = "deskwatch <alerts@example.org>"
 
 
-def make_alert(**changes: Any) -> AlertMessage:
-    """A realistic alert; keyword arguments replace fields."""
-    fields: dict[str, Any] = {
-        "alert_key": "newsdesk|email|troop-deployment|story-1",
-        "desk_id": "newsdesk",
-        "desk_name": "News Desk",
-        "channel": "email",
-        "topic_id": "troop-deployment",
-        "topic_title": "Troop deployment",
-        "severity": "high",
-        "score": 0.87,
-        "headline": "North Korean troops arrive in Kursk",
-        "url": "https://news.example.org/kursk",
-        "outlet": "Example News",
-        "published": datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
-        "detected_at": datetime(2025, 1, 2, 3, 10, tzinfo=UTC),
-        "passages": [Passage(text="10,000 North Korean troops arrived.", highlights=[(7, 26)])],
-        "also_reported_by": [OtherOutlet(outlet="Other Wire", url="https://wire.example.net/a")],
-        "recipients": ["desk@example.org", "editor@example.org"],
-    }
-    fields.update(changes)
-    return AlertMessage(**fields)
+make_alert = an_alert
 
 
 @pytest.fixture

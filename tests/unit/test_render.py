@@ -24,37 +24,18 @@ from alerts.delivery.render_summary import email_message, slack_json, slack_payl
 from alerts.delivery.summaries import MAX_ITEMS, burst_summary, with_item
 from alerts.models import AlertMessage, OtherOutlet, Passage
 from seeds.models import DeskSpec
+from tests.support.builders import an_alert
 
 SENDER = "deskwatch <alerts@example.org>"
 
 
 def make_alert(**changes: Any) -> AlertMessage:
-    """A realistic alert; keyword arguments replace fields."""
-    fields: dict[str, Any] = {
-        "alert_key": "newsdesk|email|troop-deployment|story-1",
-        "desk_id": "newsdesk",
-        "desk_name": "News Desk",
-        "channel": "email",
-        "topic_id": "troop-deployment",
-        "topic_title": "Troop deployment",
-        "severity": "high",
-        "score": 0.87,
-        "headline": "North Korean troops arrive in Kursk",
-        "url": "https://news.example.org/kursk?id=1&lang=en",
-        "outlet": "Example News",
-        "published": datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
-        "detected_at": datetime(2025, 1, 2, 3, 10, tzinfo=UTC),
-        "passages": [
-            Passage(
-                text="Some 10,000 North Korean troops arrived in Kursk on Monday.",
-                highlights=[(12, 31)],
-            )
-        ],
-        "also_reported_by": [OtherOutlet(outlet="Other Wire", url="https://wire.example.net/a")],
-        "recipients": ["desk@example.org", "editor@example.org"],
-    }
-    fields.update(changes)
-    return AlertMessage(**fields)
+    """The shared alert, with a link carrying a query and a passage with a figure."""
+    passage = Passage(
+        text="Some 10,000 North Korean troops arrived in Kursk on Monday.", highlights=[(12, 31)]
+    )
+    fields = {"url": "https://news.example.org/kursk?id=1&lang=en", "passages": [passage]}
+    return an_alert(**(fields | changes))
 
 
 def parts(msg: EmailMessage) -> dict[str, str]:
