@@ -17,8 +17,7 @@ from alerts.delivery.outbox import Outbox
 # Imported while collecting, as the CLI would: urllib3 then files its optional-dependency
 # warning under its own filter instead of under the tests' "error".
 from flows import cli
-from flows.cli import commands
-from flows.cli import main
+from flows.cli import commands, main
 from flows.local.sinks import SmtpSink
 from flows.settings import Settings
 from flows.wiring import build_runtime, resolve_secrets
