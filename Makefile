@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: $(STAMP)           ## one full monitoring cycle over seeds/
+	@mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/deskwatch run
 
 demo: $(STAMP)          ## the same cycle against the bundled offline replay site
+	@mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/deskwatch demo
 
 system-deps:            ## Debian packages the tests use (PostgreSQL); no-op when present
@@ -48,6 +50,7 @@ eval: $(STAMP)           ## topic matching precision/recall/F1 on the labelled d
 	$(BIN)/python -m eval
 
 server: $(STAMP)        ## a local Prefect server with its UI on http://127.0.0.1:4200
+	@mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/prefect server start --host 127.0.0.1
 
 deploy: $(STAMP)        ## register prefect.yaml deployments with the server at PREFECT_API_URL

@@ -25,7 +25,6 @@ from bench.dedup_corpus import MemoryIndex, measure
 from monitors.dedup import DedupPolicy, choose_story, identify
 from monitors.models import NewItem
 from monitors.store import Store, create_engine
-from monitors.store.stories import prune, story_session
 
 ITEMS = int(os.environ.get("DESKWATCH_BENCH_ITEMS", "100000"))
 DB_ITEMS = int(os.environ.get("DESKWATCH_BENCH_DB_ITEMS", "10000"))
@@ -111,10 +110,10 @@ def store_run(policy: DedupPolicy, items: list[tuple[str, str, str, bool]]) -> d
         for n, (title, body, url, _) in enumerate(items):
             now = T0 + timedelta(seconds=30 * n)
             if n and n % ITEMS_PER_DAY == 0:  # a poll prunes; once a simulated day is enough
-                prune(store, now - policy.retention)
+                store.prune(now - policy.retention)
                 sizes_by_day[n // ITEMS_PER_DAY] = sum(store.table_sizes().values())
             probe = identify(title, body, url, "", policy)
-            with story_session(store) as session:
+            with store.story_session() as session:
                 story = choose_story(probe, session.candidates(probe), policy) or url
                 item = NewItem(
                     "b", str(n), url, url, title, "B", now, now, probe.fingerprint, story
@@ -124,7 +123,7 @@ def store_run(policy: DedupPolicy, items: list[tuple[str, str, str, bool]]) -> d
                 costs.append((time.perf_counter() - began) / CHUNK)
                 began = time.perf_counter()
         sizes = store.table_sizes()
-        pruned = prune(store, T0 + timedelta(seconds=30 * len(items)) - policy.retention)
+        pruned = store.prune(T0 + timedelta(seconds=30 * len(items)) - policy.retention)
         figures = {
             "items": len(items),
             "cost_per_item_ms_median": round(statistics.median(costs) * 1e3, 3),

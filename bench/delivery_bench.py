@@ -23,7 +23,7 @@ from alerts.models import AlertMessage
 from flows.local.sinks import SlackWebhookSink, SmtpSink
 from flows.settings import Settings
 from monitors.models import OutboxDraft
-from monitors.store import Store, create_engine, queue
+from monitors.store import Store, create_engine
 
 ALERTS = 200
 REPEATS = 5
@@ -40,29 +40,30 @@ class _Discard:
 def _queue(store: Store, channel: str, count: int) -> None:
     """`count` alerts for one desk and channel, queued in one transaction."""
     now = datetime.now(UTC)
-    with store.engine.begin() as conn:
-        for n in range(count):
-            story = f"https://wire.example/bench/{n}"
-            alert = AlertMessage(
-                alert_key=f"bench-desk|{channel}|arms-transfers|{story}",
-                desk_id="bench-desk",
-                desk_name="Bench desk",
-                channel=channel,
-                topic_id="arms-transfers",
-                topic_title="Arms transfers",
-                severity="high",
-                score=6.0,
-                headline=f"North Korean shells reach the front, report {n}",
-                url=story,
-                outlet="Bench Wire",
-                detected_at=now,
-                recipients=["bench-desk@newsroom.example"],
-            )
-            payload = alert.model_dump_json()
-            draft = OutboxDraft(
-                alert.alert_key, "bench-desk", channel, "arms-transfers", story, payload
-            )
-            queue(conn, draft, now)
+    drafts: list[OutboxDraft] = []
+    for n in range(count):
+        story = f"https://wire.example/bench/{n}"
+        alert = AlertMessage(
+            alert_key=f"bench-desk|{channel}|arms-transfers|{story}",
+            desk_id="bench-desk",
+            desk_name="Bench desk",
+            channel=channel,
+            topic_id="arms-transfers",
+            topic_title="Arms transfers",
+            severity="high",
+            score=6.0,
+            headline=f"North Korean shells reach the front, report {n}",
+            url=story,
+            outlet="Bench Wire",
+            detected_at=now,
+            recipients=["bench-desk@newsroom.example"],
+        )
+        payload = alert.model_dump_json()
+        draft = OutboxDraft(
+            alert.alert_key, "bench-desk", channel, "arms-transfers", story, payload
+        )
+        drafts.append(draft)
+    store.outbox.queue(drafts, now)
 
 
 def _rate(directory: Path, channel: str, make: Callable[[], Channel]) -> dict[str, float]:
@@ -84,7 +85,7 @@ def _rate(directory: Path, channel: str, make: Callable[[], Channel]) -> dict[st
 
 
 def _drain(store: Store, target: Channel) -> DeliveryReport:
-    return deliver_pending(Outbox(store.engine), lambda _alert: target)
+    return deliver_pending(Outbox(store.outbox), lambda _alert: target)
 
 
 def main() -> dict[str, Any]:

@@ -21,7 +21,6 @@ from flows.wiring import RunInputs, runtime_for
 from monitors.errors import DeliveryError
 from monitors.models import SourceReport
 from monitors.pipeline import check_source
-from monitors.store.stories import prune
 from seeds.models import DeskSpec, SourceSpec
 
 
@@ -55,7 +54,7 @@ def check_source_task(inputs: RunInputs, source: SourceSpec) -> SourceReport:
 def prune_task(inputs: RunInputs) -> dict[str, int]:
     """Drop items, stories and delivered alerts older than the retention window."""
     rt = runtime_for(inputs)
-    return prune(rt.store, datetime.now(UTC) - rt.dedup.retention)
+    return rt.store.prune(datetime.now(UTC) - rt.dedup.retention)
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)

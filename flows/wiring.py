@@ -25,7 +25,8 @@ from monitors.errors import SettingsError
 from monitors.fetch import Fetcher, FetchPolicy
 from monitors.match import Matcher
 from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
-from monitors.store import Store, create_engine
+from monitors.store import Store
+from monitors.store import open_store as open_database
 from seeds.loader import load_seeds
 from seeds.models import Seeds
 
@@ -93,7 +94,7 @@ def open_store(settings: Settings) -> Store:
     url = settings.state_url.get_secret_value()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return Store(create_engine(url))
+    return open_database(url)
 
 
 _CHANNEL_LOCK = threading.Lock()
@@ -198,7 +199,7 @@ def build_runtime(settings: Settings, seeds: Seeds) -> Runtime:
         store=store,
         fetcher=build_fetcher(settings),
         matcher=Matcher(seeds.topics),
-        outbox=Outbox(store.engine),
+        outbox=Outbox(store.outbox),
         webhook_client=httpx.Client(timeout=settings.fetch_timeout_s),
     )
 

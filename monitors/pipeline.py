@@ -26,7 +26,7 @@ from monitors.models import (
     TopicMatch,
 )
 from monitors.store import Store
-from monitors.store.stories import StoryState, story_session
+from monitors.store.stories import StoryState
 from monitors.transcripts import parse_transcript_index
 from seeds.models import SourceKind, SourceSpec
 
@@ -140,7 +140,7 @@ def _process_item(
         return _ItemOutcome(recorded=False)
     found = matcher.match(document)
     probe = identify(document.title, document.body, item.url, item.key, dedup)
-    with story_session(store) as session:
+    with store.story_session() as session:
         joined = choose_story(probe, session.candidates(probe), dedup)
         new_item = NewItem(
             source_id=source.id,

@@ -67,11 +67,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'state.db'}"
         return
     url = request.getfixturevalue("postgres_url")
-    import sqlalchemy as sa
+    from tests.support.peek import empty_database
 
-    from monitors.store import metadata
-
-    engine = sa.create_engine(url)
-    metadata.drop_all(engine)
-    engine.dispose()
+    empty_database(url)
     yield url

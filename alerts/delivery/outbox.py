@@ -1,6 +1,6 @@
 """Durable delivery: claim due alerts with a lease, decide, send, and mark sent only after success.
 
-An outbox row moves through these states (`outbox.status`):
+An outbox row moves through these states (`OutboxStatus`, monitors/store/rows.py):
 
     pending ──claim──▶ claimed ──send ok──▶ sent
        ▲                  │──transient failure (backoff, or Retry-After)──▶ pending
@@ -17,22 +17,20 @@ from __future__ import annotations
 
 import logging
 import random
-import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Protocol
 
-import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlalchemy.engine import Connection, Engine
 
 from alerts.delivery.channels import Channel
 from alerts.delivery.policy import Action, Decision
-from alerts.delivery.settlement import settle
+from alerts.delivery.settlement import SettlementTx, settle
 from alerts.models import AlertMessage
 from monitors.errors import DeliveryError, PermanentDeliveryError
-from monitors.store import outbox
+from monitors.store.rows import ClaimedRow, OutboxStatus
 from seeds.models import DeskSpec
 
 log = logging.getLogger(__name__)
@@ -78,109 +76,87 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     return timedelta(seconds=base * (rng or random).uniform(0.8, 1.2))
 
 
-class Outbox:
-    """Row-level claims on the outbox table; safe with several workers on one database."""
+class OutboxPort(Protocol):
+    """The outbox operations delivery needs; the store's `OutboxQueue` implements them."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def claim(
+        self, now: datetime, lease_until: datetime, limit: int, due_by: datetime
+    ) -> list[ClaimedRow]: ...
+
+    def settling(
+        self, row_id: int, token: str, lease_until: datetime
+    ) -> AbstractContextManager[SettlementTx]: ...
+
+    def finish(
+        self,
+        row_id: int,
+        token: str,
+        status: OutboxStatus,
+        *,
+        attempts: int | None = None,
+        sent_at: datetime | None = None,
+        next_attempt_at: datetime | None = None,
+        last_error: str | None = None,
+    ) -> None: ...
+
+
+class Outbox:
+    """Claims, decisions and outcomes of alerts; safe with several workers on one database."""
+
+    def __init__(self, port: OutboxPort) -> None:
+        self.port = port
 
     def claim(
         self, now: datetime, lease: timedelta, limit: int = 100, due_by: datetime | None = None
     ) -> list[Claimed]:
         """Claim rows due by `due_by` (default now) and rows whose lease expired; each row once."""
-        due = sa.or_(
-            sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= (due_by or now)),
-            sa.and_(outbox.c.status == "claimed", outbox.c.claimed_until < now),
-        )
-        token = uuid.uuid4().hex
-        claim = {"status": "claimed", "claim_token": token, "claimed_until": now + lease}
-        with self.engine.begin() as conn:
-            rows = _claim_rows(conn, due, limit, claim | {"sent_at": None})
+        rows = self.port.claim(now, now + lease, limit, due_by or now)
         claimed: list[Claimed] = []
-        for row in sorted(rows, key=lambda r: int(r.id)):
+        for row in rows:
             try:
                 alert = AlertMessage.model_validate_json(row.payload_json)
             except ValidationError as exc:
-                self._unreadable(row.id, token, exc)
+                self._unreadable(row, exc)
                 continue
-            claimed.append(Claimed(row.id, token, alert, row.attempts))
+            claimed.append(Claimed(row.id, row.token, alert, row.attempts))
         return claimed
 
     def settle(
         self, claim: Claimed, desk: DeskSpec | None, now: datetime, lease: timedelta
     ) -> Decision | None:
         """Apply the desk's rules to a claimed alert; None when the claim was lost meanwhile."""
-        with self.engine.begin() as conn:
-            return settle(conn, claim.id, claim.token, claim.alert, desk, now, now + lease)
+        with self.port.settling(claim.id, claim.token, now + lease) as tx:
+            return settle(tx, claim.alert, desk, now)
 
     def mark_sent(self, claim: Claimed, now: datetime) -> None:
-        self._finish(claim, status="sent", sent_at=now, attempts=claim.attempts + 1)
+        self.port.finish(
+            claim.id, claim.token, OutboxStatus.SENT, sent_at=now, attempts=claim.attempts + 1
+        )
 
     def mark_retry(self, claim: Claimed, error: str, next_at: datetime) -> None:
-        self._finish(
-            claim,
-            status="pending",
+        self.port.finish(
+            claim.id,
+            claim.token,
+            OutboxStatus.PENDING,
             last_error=error[:500],
             next_attempt_at=next_at,
             attempts=claim.attempts + 1,
-            sent_at=None,
         )
 
     def mark_failed(self, claim: Claimed, error: str) -> None:
-        self._finish(
-            claim,
-            status="failed",
+        self.port.finish(
+            claim.id,
+            claim.token,
+            OutboxStatus.FAILED,
             last_error=error[:500],
             attempts=claim.attempts + 1,
-            sent_at=None,
         )
 
-    def _finish(self, claim: Claimed, **values: object) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                outbox.update()
-                .where(outbox.c.id == claim.id, outbox.c.claim_token == claim.token)
-                .values(claim_token=None, claimed_until=None, **values)
-            )
-
-    def _unreadable(self, row_id: int, token: str, exc: ValidationError) -> None:
+    def _unreadable(self, row: ClaimedRow, exc: ValidationError) -> None:
         """A payload no renderer can read: failed for good, with the reason shown."""
-        log.error("outbox row %s has an unreadable payload", row_id)
-        with self.engine.begin() as conn:
-            conn.execute(
-                outbox.update()
-                .where(outbox.c.id == row_id, outbox.c.claim_token == token)
-                .values(
-                    status="failed",
-                    claim_token=None,
-                    claimed_until=None,
-                    last_error=f"unreadable payload: {exc.error_count()} error(s)",
-                )
-            )
-
-    def counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)
-            ).all()
-        return {status: count for status, count in rows}
-
-
-def _claim_rows(conn: Connection, due: Any, limit: int, values: dict[str, Any]) -> list[Any]:
-    """Mark up to `limit` due rows claimed and return them (id, payload, attempts)."""
-    picked = sa.select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)
-    where: sa.ColumnElement[bool]
-    if conn.dialect.name == "postgresql":
-        # Rows another worker is claiming this instant are skipped, never waited for.
-        ids = conn.execute(picked.with_for_update(skip_locked=True)).scalars().all()
-        if not ids:
-            return []
-        where = outbox.c.id.in_(ids)
-    else:
-        # One UPDATE holds SQLite's write lock from pick to claim: no worker can interleave.
-        where = sa.and_(outbox.c.id.in_(picked), due)
-    returned = outbox.c.id, outbox.c.payload_json, outbox.c.attempts
-    return list(conn.execute(outbox.update().where(where).values(**values).returning(*returned)))
+        log.error("outbox row %s has an unreadable payload", row.id)
+        error = f"unreadable payload: {exc.error_count()} error(s)"
+        self.port.finish(row.id, row.token, OutboxStatus.FAILED, last_error=error)
 
 
 def deliver_pending(

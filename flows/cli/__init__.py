@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from monitors.errors import DeskwatchError
+from monitors.store.rows import OutboxStatus
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_PARTIAL = 3  # the cycle ran, but some sources failed or some alerts could not be delivered
-OUTBOX_STATUSES = ("pending", "claimed", "sent", "failed", "suppressed", "summarized", "dropped")
 
 # What each command runs, as "module:function", and the arguments it takes from the command line
 # (keyed by the leaf parser's `command_key`). `_dispatch` imports the module only when its
@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, Arguments]] = {
     "match": ("flows.cli.commands:match_files", lambda a: (a.topics, a.paths)),
     "sources check": ("flows.cli.commands:check_sources", lambda a: (a.sources,)),
     "outbox": ("flows.cli.commands:outbox_command", lambda a: (a.action, a.id, a.status, a.limit)),
+    "db upgrade": ("flows.cli.commands:upgrade_database", lambda a: ()),
     "topics explain": (
         "flows.cli.commands:explain_topic",
         lambda a: (a.topics, a.topic_id, a.path),
@@ -58,7 +59,7 @@ def _outbox_parser(commands: Any) -> None:
     box.add_argument(
         "--status",
         action="append",
-        choices=[*OUTBOX_STATUSES, "all"],
+        choices=[*OutboxStatus, "all"],
         help="list only alerts with this status (repeatable)",
     )
     box.add_argument("--limit", type=int, default=50, help="list at most N alerts (default 50)")
@@ -103,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--sources", type=Path, help="sources YAML (default: bundled seeds)")
 
     _outbox_parser(commands)
+
+    db = commands.add_parser("db", help="database utilities")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser(
+        "upgrade", help="migrate the state database to the newest schema"
+    )
+    upgrade.set_defaults(command_key="db upgrade")
 
     topics = commands.add_parser("topics", help="topic utilities")
     topics_commands = topics.add_subparsers(dest="topics_command", required=True)

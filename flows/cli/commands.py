@@ -17,7 +17,7 @@ from seeds.loader import bundled_seed_path, load_file
 from seeds.models import SourcesFile, TopicsFile
 
 if TYPE_CHECKING:
-    from alerts.delivery.admin import OutboxRow
+    from monitors.store import OutboxRow, OutboxStatus
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 2, 3
 
@@ -124,30 +124,41 @@ def outbox_command(action: str, row_id: int | None, statuses: list[str] | None, 
     """`deskwatch outbox [list|retry ID|drop ID]`: one line per alert, or per change."""
     from datetime import UTC, datetime
 
-    from alerts.delivery import admin as outbox_admin
     from flows.wiring import open_store, resolve_secrets
+    from monitors.store import OutboxStatus
 
     if action != "list" and row_id is None:
         raise DeskwatchError(f"outbox {action}: give the alert id (see `deskwatch outbox`)")
-    chosen = outbox_admin.STATUSES if statuses and "all" in statuses else statuses
+    every = statuses and "all" in statuses
+    chosen = list(OutboxStatus) if every else [OutboxStatus(s) for s in statuses or ()]
     store = open_store(resolve_secrets(load_settings()))
     try:
         now = datetime.now(UTC)
         if action == "retry":
-            before = outbox_admin.retry(store.engine, row_id or 0, now)
+            before = store.outbox.retry(row_id or 0, now)
             print(f"alert {row_id}: {before} -> pending, due now")
         elif action == "drop":
-            before = outbox_admin.drop(store.engine, row_id or 0, now)
+            before = store.outbox.drop(row_id or 0, now)
             print(f"alert {row_id}: {before} -> dropped")
         else:
-            rows = outbox_admin.list_rows(store.engine, chosen or outbox_admin.WAITING, limit)
-            _print_outbox(rows, chosen or outbox_admin.WAITING)
+            wanted = chosen or OutboxStatus.waiting()
+            _print_outbox(store.outbox.list_rows(wanted, limit), wanted)
     finally:
         store.dispose()
     return EXIT_OK
 
 
-def _print_outbox(rows: Sequence[OutboxRow], statuses: Sequence[str]) -> None:
+def upgrade_database() -> int:
+    """`deskwatch db upgrade`: migrate the state database, print `database: 0001 -> 0002`."""
+    from flows.wiring import resolve_secrets
+    from monitors.store import upgrade
+
+    before, after = upgrade(resolve_secrets(load_settings()).state_url.get_secret_value())
+    print(f"database: {before or 'empty'} -> {after}")
+    return EXIT_OK
+
+
+def _print_outbox(rows: Sequence[OutboxRow], statuses: Sequence[OutboxStatus]) -> None:
     """A header and one line per alert: id, status, desk, channel, topic, tries, due, error."""
     if not rows:
         print(f"no {', '.join(statuses)} alerts")

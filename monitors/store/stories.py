@@ -1,4 +1,4 @@
-"""Story persistence: assign a copy to a story in one locked transaction, prune by retention."""
+"""Story persistence: assign a copy to a story in one locked transaction."""
 
 from __future__ import annotations
 
@@ -8,71 +8,33 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from monitors.dedup import Candidate, Identity, widened
 from monitors.models import NewItem, OutboxDraft, TopicMatch
-from monitors.store import (
-    FINAL_STATUSES,
-    Store,
-    insert_ignore,
-    insert_item,
-    items,
-    matches,
-    outbox,
-    queue,
-    stories,
-    story_bands,
-    story_ref,
-    utc,
-)
+from monitors.store.engine import insert_ignore, utc
+from monitors.store.items import insert_item
+from monitors.store.outbox import queue
+from monitors.store.schema import items, outbox, stories, story_bands, story_ref
 
 MAX_CANDIDATES = 50  # stories verified per copy; more only happens on boilerplate text
 MAX_OTHERS = 20
 MAX_FACTS = 1000
 # Story assignment reads, decides and writes: one copy at a time per process (a poll runs its
 # sources in threads) and per database on PostgreSQL (an advisory lock, for several workers).
-_STORY_LOCK = threading.RLock()
+STORY_LOCK = threading.RLock()
 _PG_STORY_LOCK_ID = 0x64657364
 
 
 @contextmanager
-def story_session(store: Store) -> Iterator[StorySession]:
+def story_session(engine: Engine) -> Iterator[StorySession]:
     """A locked transaction in which one copy is assigned a story and recorded."""
-    with _STORY_LOCK, store.engine.begin() as conn:
+    with STORY_LOCK, engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_STORY_LOCK_ID)))
         yield StorySession(conn)
-
-
-def prune(store: Store, cutoff: datetime) -> dict[str, int]:
-    """Delete stories, items, matches and finished alerts older than `cutoff`; counts."""
-    old_items = sa.select(items.c.id).where(items.c.detected_at < cutoff)
-    old_refs = sa.select(stories.c.story_ref).where(stories.c.last_seen < cutoff)
-    live = sa.select(stories.c.story_key)
-    with _STORY_LOCK, store.engine.begin() as conn:
-        counts = {
-            "story_bands": _delete(conn, story_bands, story_bands.c.story_ref.in_(old_refs)),
-            "stories": _delete(conn, stories, stories.c.last_seen < cutoff),
-            "matches": _delete(conn, matches, matches.c.item_id.in_(old_items)),
-            "items": _delete(conn, items, items.c.detected_at < cutoff),
-        }
-        # An alert row is the proof a desk was told: it goes only together with its story.
-        counts["outbox"] = _delete(
-            conn,
-            outbox,
-            outbox.c.status.in_(FINAL_STATUSES),
-            outbox.c.created_at < cutoff,
-            outbox.c.story_key.not_in(live),
-        )
-    return counts
-
-
-def _delete(conn: Connection, table: sa.Table, *where: Any) -> int:
-    return int(conn.execute(table.delete().where(*where)).rowcount or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +52,13 @@ class StorySession:
     """Reads and writes of one copy's story step, inside the locked transaction."""
 
     def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+        self._conn = conn
 
     def candidates(self, probe: Identity) -> list[Candidate]:
         """Stories sharing a lookup key with the copy, most keys shared first, oldest first."""
         layer_of = dict(probe.lookup)
         hits: dict[int, set[str]] = {}
-        rows = self.conn.execute(
+        rows = self._conn.execute(
             sa.select(story_bands.c.band_hash, story_bands.c.story_ref).where(
                 story_bands.c.band_hash.in_(list(layer_of))
             )
@@ -104,7 +66,7 @@ class StorySession:
         for row in rows:
             hits.setdefault(row.story_ref, set()).add(layer_of[row.band_hash])
         ranked = sorted(hits, key=lambda k: -len(hits[k]))[:MAX_CANDIDATES]
-        found = self.conn.execute(
+        found = self._conn.execute(
             sa.select(stories.c.story_key, stories.c.story_ref, stories.c.signature)
             .where(stories.c.story_ref.in_(ranked))
             .order_by(stories.c.first_seen, stories.c.story_key)
@@ -113,11 +75,11 @@ class StorySession:
 
     def state(self, story_key: str, source_id: str) -> StoryState:
         """What the story already has: figures, updates, alerts queued, other outlets."""
-        row = self.conn.execute(sa.select(stories).where(stories.c.story_key == story_key)).first()
-        told = self.conn.execute(
+        row = self._conn.execute(sa.select(stories).where(stories.c.story_key == story_key)).first()
+        told = self._conn.execute(
             sa.select(outbox.c.alert_key).where(outbox.c.story_key == story_key)
         ).scalars()
-        others = self.conn.execute(
+        others = self._conn.execute(
             sa.select(items.c.outlet, items.c.url)
             .where(items.c.story_key == story_key, items.c.source_id != source_id)
             .order_by(items.c.id)
@@ -140,15 +102,15 @@ class StorySession:
         update: int = 0,
     ) -> int:
         """Store the copy, its matches, its story's keys and its alerts; return alerts queued."""
-        insert_item(self.conn, item, found)
+        insert_item(self._conn, item, found)
         self._keep_story(item, probe)
         queued = updates = 0
         for draft in drafts:
-            inserted = queue(self.conn, draft, item.detected_at)
+            inserted = queue(self._conn, draft, item.detected_at)
             queued += inserted
             updates += inserted and draft.kind == "update"
         if updates:
-            self.conn.execute(
+            self._conn.execute(
                 stories.update()
                 .where(stories.c.story_key == item.story_key)
                 .values(updates=update, last_update_at=item.detected_at)
@@ -158,7 +120,7 @@ class StorySession:
     def _keep_story(self, item: NewItem, probe: Identity) -> None:
         """Create the story or widen it: last seen, figures, members and this copy's keys."""
         now = item.detected_at
-        row = self.conn.execute(
+        row = self._conn.execute(
             sa.select(stories.c.facts_json, stories.c.signature).where(
                 stories.c.story_key == item.story_key
             )
@@ -169,7 +131,7 @@ class StorySession:
             values |= {"first_seen": now, "last_seen": now}
             values |= {"title": item.title, "url": item.url, "signature": probe.signature}
             values |= {"facts_json": json.dumps(sorted(probe.facts)[:MAX_FACTS]), "updates": 0}
-            self.conn.execute(stories.insert().values(**values))
+            self._conn.execute(stories.insert().values(**values))
             keys = list(probe.lookup)
         else:
             facts = sorted(set(json.loads(row.facts_json)) | probe.facts)[:MAX_FACTS]
@@ -178,10 +140,10 @@ class StorySession:
             if members is not None:  # a differing copy: its bands find the story too
                 values["signature"] = members
                 keys = list(probe.lookup)
-            self.conn.execute(
+            self._conn.execute(
                 stories.update().where(stories.c.story_key == item.story_key).values(**values)
             )
         ref = story_ref(item.story_key)
         rows = [{"band_hash": h, "story_ref": ref} for h, _ in keys]
         if rows:
-            self.conn.execute(insert_ignore(self.conn, story_bands), rows)
+            self._conn.execute(insert_ignore(self._conn, story_bands), rows)

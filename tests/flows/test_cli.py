@@ -144,6 +144,7 @@ def test_every_command_resolves_to_a_function() -> None:
         ["match", "a.txt"],
         ["sources", "check"],
         ["outbox"],
+        ["db", "upgrade"],
         ["topics", "explain", "t", "a.txt"],
     ],
     ids=" ".join,

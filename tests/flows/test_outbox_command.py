@@ -7,10 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from pydantic import SecretStr
 
-from alerts.delivery import admin as outbox_admin
 from alerts.delivery.channels import SlackWebhookChannel, SmtpChannel
 from alerts.delivery.outbox import Outbox
 
@@ -22,7 +20,7 @@ from flows.local.sinks import SmtpSink
 from flows.settings import Settings
 from flows.wiring import build_runtime, resolve_secrets
 from monitors.errors import SettingsError
-from monitors.store import Store, create_engine, outbox
+from monitors.store import OutboxStatus, Store, create_engine
 from seeds.loader import load_seeds
 from tests.support.outbox_rows import alert_for, queue_story
 
@@ -36,7 +34,7 @@ def queued(state_env: Path) -> Store:
     for n in range(3):
         alert = alert_for("korea-desk", "email", "arms-transfers", f"s{n}", NOW)
         queue_story(store, f"s{n}", NOW, [alert])
-    box = Outbox(store.engine)
+    box = Outbox(store.outbox)
     waiting, failing, sending = box.claim(NOW, timedelta(minutes=5))
     box.mark_retry(waiting, "timeout", NOW + timedelta(minutes=1))
     box.mark_failed(failing, "smtp 127.0.0.1:2525: 550 mailbox\nunavailable")
@@ -64,9 +62,8 @@ def test_outbox_retry_and_drop(queued: Store, capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().out == f"alert {failed}: failed -> pending, due now\n"
     assert main(["outbox", "drop", str(failed)]) == 0
     assert capsys.readouterr().out == f"alert {failed}: pending -> dropped\n"
-    with queued.engine.connect() as conn:
-        row = conn.execute(sa.select(outbox).where(outbox.c.id == failed)).mappings().one()
-    assert (row["status"], row["attempts"], row["last_error"]) == (
+    (row,) = [r for r in queued.outbox.list_rows(list(OutboxStatus)) if r.id == failed]
+    assert (row.status, row.attempts, row.last_error) == (
         "dropped",
         0,
         "dropped by an operator",
@@ -92,16 +89,24 @@ def test_outbox_errors_are_one_line(
     assert err.count("\n") == 1 and message in err
 
 
-def test_cli_statuses_match_the_outbox() -> None:
-    assert cli.OUTBOX_STATUSES == outbox_admin.STATUSES
+def test_outbox_lists_every_status_and_refuses_an_unknown_one(
+    queued: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["outbox", "--status", "all"]) == 0
+    listed = [line.split()[1] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert sorted(listed) == ["failed", "pending", "sent"]
+    with pytest.raises(SystemExit) as refused:
+        main(["outbox", "--status", "delivered"])
+    assert refused.value.code == 2 and "invalid choice: 'delivered'" in capsys.readouterr().err
+
+
+def test_cli_and_commands_agree_on_exit_codes() -> None:
     assert commands.EXIT_BAD_INPUT == cli.EXIT_BAD_INPUT
 
 
 def _id(store: Store, status: str) -> int:
-    with store.engine.connect() as conn:
-        return int(
-            conn.execute(sa.select(outbox.c.id).where(outbox.c.status == status)).scalar_one()
-        )
+    (row,) = store.outbox.list_rows([OutboxStatus(status)])
+    return row.id
 
 
 # --- wiring ----------------------------------------------------------------------------------

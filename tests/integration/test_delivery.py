@@ -18,9 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from alerts.delivery.admin import list_rows
 from alerts.delivery.channels import Channel, SlackWebhookChannel, SmtpChannel
 from alerts.delivery.outbox import Outbox, deliver_pending
 from alerts.delivery.pacing import Pacer
@@ -28,7 +26,7 @@ from alerts.delivery.render import message_id_for
 from alerts.digest.read import build_digest
 from alerts.models import AlertMessage, Passage
 from flows.local.sinks import SlackWebhookSink, SmtpSink
-from monitors.store import Store, create_engine, outbox
+from monitors.store import Store, create_engine
 from seeds.loader import load_seeds
 from seeds.models import DeskSpec
 from tests.conftest import REPO
@@ -79,8 +77,7 @@ def at(moment: datetime) -> Callable[[], datetime]:
 
 
 def statuses(store: Store) -> Counter[str]:
-    with store.engine.connect() as conn:
-        return Counter(conn.execute(sa.select(outbox.c.status)).scalars())
+    return Counter(store.outbox.counts())
 
 
 # --- SMTP down for one run -------------------------------------------------------------------
@@ -92,14 +89,14 @@ def test_smtp_down_for_one_run_then_each_alert_sent_once(database_url: str) -> N
         queue_story(
             store, f"s{n}", NOW, [alert_for("korea-desk", "email", "arms-transfers", f"s{n}", NOW)]
         )
-    box = Outbox(store.engine)
+    box = Outbox(store.outbox)
     smtp = SmtpSink().start()
     smtp.stop()  # the port is known and nothing listens on it
     send = SmtpChannel(smtp.url, SENDER, timeout=2)
     down = deliver_pending(box, lambda _a: send, now=at(NOW), desks=[make_desk()])
     assert (down.sent, down.retrying, down.failed) == (0, 3, 0)
     assert all(f"smtp 127.0.0.1:{smtp.port}" in error for error in down.errors)
-    waiting = list_rows(store.engine)
+    waiting = store.outbox.list_rows()
     assert [r.status for r in waiting] == ["pending"] * 3
     assert all(r.next_attempt_at and r.next_attempt_at > NOW and r.last_error for r in waiting)
     with smtp:  # back up, same port
@@ -125,7 +122,7 @@ def test_slack_429_is_waited_out_without_a_duplicate(tmp_path: Path, client: htt
         )
     with SlackWebhookSink(rate_limit_first=1, retry_after=0.3) as slack:
         hook = SlackWebhookChannel(slack.url, client, pacer=Pacer(1.0, 10), max_wait_s=30)
-        report = deliver_pending(Outbox(store.engine), lambda _a: hook, now=at(NOW))
+        report = deliver_pending(Outbox(store.outbox), lambda _a: hook, now=at(NOW))
         texts = [p["text"] for p in slack.payloads]
         assert (report.sent, report.retrying, slack.requests) == (2, 0, 3)
     assert len(texts) == len(set(texts)) == 2
@@ -140,12 +137,12 @@ def test_slack_429_longer_than_the_wait_defers_to_a_later_run(
         queue_story(
             store, f"s{n}", NOW, [alert_for("korea-desk", "slack", "arms-transfers", f"s{n}", NOW)]
         )
-    box = Outbox(store.engine)
+    box = Outbox(store.outbox)
     with SlackWebhookSink(rate_limit_first=1, retry_after=90) as slack:
         hook = SlackWebhookChannel(slack.url, client, max_wait_s=30)
         first = deliver_pending(box, lambda _a: hook, now=at(NOW))
         assert (first.sent, first.retrying, slack.requests) == (0, 2, 1)  # one request only
-        due = sorted(r.next_attempt_at for r in list_rows(store.engine) if r.next_attempt_at)
+        due = sorted(r.next_attempt_at for r in store.outbox.list_rows() if r.next_attempt_at)
         assert due[-1] == NOW + timedelta(seconds=90)  # the refused one: its Retry-After
         assert due[0] >= NOW + timedelta(seconds=85)  # the other: the time left of it
         early = deliver_pending(box, lambda _a: hook, now=at(NOW + timedelta(seconds=60)))
@@ -179,7 +176,7 @@ def queue_emails(store: Store, count: int, prefix: str = "s") -> list[str]:
 def test_worker_killed_after_claiming_is_replaced_after_the_lease(database_url: str) -> None:
     store = Store(create_engine(database_url))
     keys = queue_emails(store, 3)
-    box = Outbox(store.engine)
+    box = Outbox(store.outbox)
     with SmtpSink() as smtp:
         proc = worker(database_url, smtp.url, "hang-after-claim")
         assert proc.stdout is not None and proc.stdout.readline().strip() == "claimed 3"
@@ -208,8 +205,8 @@ def test_worker_killed_after_sending_resends_once_with_the_same_message_id(
         assert len(smtp.messages) == 3 and statuses(store) == {"claimed": 3}
         send = SmtpChannel(smtp.url, SENDER, timeout=5)
         after_lease = datetime.now(UTC) + timedelta(minutes=6)
-        resent = deliver_pending(Outbox(store.engine), lambda _a: send, now=at(after_lease))
-        settled = deliver_pending(Outbox(store.engine), lambda _a: send, now=at(after_lease))
+        resent = deliver_pending(Outbox(store.outbox), lambda _a: send, now=at(after_lease))
+        settled = deliver_pending(Outbox(store.outbox), lambda _a: send, now=at(after_lease))
         ids = Counter(m["Message-ID"] for m in smtp.messages)
     # The documented window: one more copy each, recognisable as the same mail, then never again.
     assert (resent.sent, settled.sent) == (3, 0)
@@ -252,7 +249,7 @@ def test_a_burst_of_50_yields_the_budget_plus_one_summary_per_channel(
         ]
         queue_story(store, f"s{n:02}", when, alerts)
     channels = transports(smtp.url, slack, client)
-    box = Outbox(store.engine)
+    box = Outbox(store.outbox)
     burst = deliver_pending(box, channels, now=at(NOW + timedelta(minutes=1)), desks=[desk])
     assert (burst.sent, burst.suppressed) == (10, 90)
     assert (len(smtp.messages), len(slack.payloads)) == (5, 5)
@@ -294,7 +291,7 @@ def test_quiet_hours_hold_alerts_for_one_summary_when_they_end(
         alerts = [alert_for("korea-desk", c, topic, f"n{n}", night) for c in ("email", "slack")]
         queue_story(store, f"n{n}", night, alerts)
     channels = transports(smtp.url, slack, client)
-    box = Outbox(store.engine)
+    box = Outbox(store.outbox)
     held = deliver_pending(box, channels, now=at(night + timedelta(minutes=5)), desks=[desk])
     assert (held.sent, held.held) == (0, 6)
     morning = datetime(2024, 12, 17, 22, 0, tzinfo=UTC)  # 07:00 in Seoul
@@ -318,7 +315,7 @@ def test_a_digest_only_desk_is_never_sent_anything(tmp_path: Path) -> None:
     store = Store(create_engine(f"sqlite:///{tmp_path / 'state.db'}"))
     queue_story(store, "s1", NOW, [alert_for("korea-desk", "email", "arms-transfers", "s1", NOW)])
     report = deliver_pending(
-        Outbox(store.engine), lambda _a: pytest.fail("nothing may be sent"), now=at(NOW),
+        Outbox(store.outbox), lambda _a: pytest.fail("nothing may be sent"), now=at(NOW),
         desks=[make_desk(mode="digest-only")],
     )  # fmt: skip
     assert (report.sent, report.dropped) == (0, 1)
@@ -358,7 +355,7 @@ def test_hostile_feed_text_reaches_slack_and_email_inert(
     queue_story(store, "h2", night, alerts)
     desk = make_desk(quiet_hours={"start": "22:00", "end": "07:00"})
     channels = transports(smtp.url, slack, client)
-    box = Outbox(store.engine)
+    box = Outbox(store.outbox)
     deliver_pending(box, channels, now=at(NOW), desks=[desk])
     deliver_pending(box, channels, now=at(night), desks=[desk])
     report = deliver_pending(

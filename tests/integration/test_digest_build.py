@@ -33,10 +33,12 @@ from flows.settings import Settings
 from flows.wiring import build_runtime
 from monitors.models import Evidence, NewItem, TopicMatch
 from monitors.pipeline import check_source
-from monitors.store import Store, create_engine, outbox
+from monitors.store import Store, create_engine
+from monitors.store.schema import outbox
 from seeds.loader import load_seeds
 from seeds.models import DeskSpec, Seeds
 from tests.conftest import REPLAY_SITE
+from tests.support.peek import database
 
 DAY = date(2024, 12, 18)
 CLOCK = datetime(2024, 12, 18, 1, 0, tzinfo=UTC)  # 10:00 in Seoul, 04:00 in Moscow
@@ -94,7 +96,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             _write_history(rt.store)
         finally:
             rt.close()
-    store = Store(sa.create_engine(state_url))
+    store = Store(create_engine(state_url))
     yield World(seeds, sources_file, state_url, store)
     store.dispose()
 
@@ -121,7 +123,7 @@ def _record(
 
 
 def _outbox_row(store: Store, topic: str, story: str, status: str) -> None:
-    with store.engine.begin() as conn:
+    with database(store) as conn:
         conn.execute(
             outbox.insert().values(
                 alert_key=f"korea-desk|email|{topic}|{story}|{status}",
@@ -184,7 +186,7 @@ def _stories(d: Digest) -> dict[tuple[str, str], DigestStory]:
 def test_every_alerted_story_appears(world: World, desk_id: str) -> None:
     digest = world.digest(desk_id)
     start, end = day_window(DAY, world.desk(desk_id).timezone)
-    with world.store.engine.connect() as conn:
+    with database(world.store) as conn:
         rows = conn.execute(
             sa.select(outbox.c.topic_id, outbox.c.story_key, outbox.c.sent_at).where(
                 outbox.c.desk_id == desk_id, outbox.c.status == "sent"

@@ -13,7 +13,8 @@ from alerts.delivery.outbox import Outbox, deliver_pending
 from alerts.models import AlertMessage
 from monitors.errors import DeliveryError
 from monitors.models import Evidence, NewItem, OutboxDraft, TopicMatch, Validators
-from monitors.store import Store, create_engine, metadata, outbox
+from monitors.store import OutboxStatus, Store, create_engine
+from monitors.store.schema import outbox
 
 NOW = datetime(2024, 12, 17, 9, 0, tzinfo=UTC)
 
@@ -94,7 +95,7 @@ def test_two_workers_draining_one_outbox_send_each_alert_once(database_url: str)
         store.record_item(new_item(f"i{n}", f"s{n}"), [MATCH], [draft("korea", f"s{n}")])
     channel = CountingChannel()
     workers = [
-        threading.Thread(target=deliver_pending, args=(Outbox(store.engine), lambda _a: channel))
+        threading.Thread(target=deliver_pending, args=(Outbox(store.outbox), lambda _a: channel))
         for _ in range(2)
     ]
     for worker in workers:
@@ -102,7 +103,7 @@ def test_two_workers_draining_one_outbox_send_each_alert_once(database_url: str)
     for worker in workers:
         worker.join()
     assert sorted(channel.sent) == sorted({f"korea|email|troops|s{n}" for n in range(40)})
-    assert Outbox(store.engine).counts() == {"sent": 40}
+    assert store.outbox.counts() == {"sent": 40}
 
 
 class FlakyChannel:
@@ -119,10 +120,10 @@ class FlakyChannel:
 def test_failed_delivery_stays_pending_and_is_sent_once_later(database_url: str) -> None:
     store = Store(create_engine(database_url))
     store.record_item(new_item("a", "s1"), [MATCH], [draft("korea", "s1")])
-    box, channel = Outbox(store.engine), FlakyChannel()
+    box, channel = Outbox(store.outbox), FlakyChannel()
     first = deliver_pending(box, lambda _a: channel, now=lambda: NOW)
     assert (first.sent, first.retrying) == (0, 1)
-    assert box.counts() == {"pending": 1}
+    assert store.outbox.counts() == {"pending": 1}
     channel.up = True
     later = NOW + timedelta(hours=2)
     assert deliver_pending(box, lambda _a: channel, now=lambda: later).sent == 1
@@ -133,13 +134,13 @@ def test_failed_delivery_stays_pending_and_is_sent_once_later(database_url: str)
 def test_expired_claim_is_taken_over(database_url: str) -> None:
     store = Store(create_engine(database_url))
     store.record_item(new_item("a", "s1"), [MATCH], [draft("korea", "s1")])
-    box = Outbox(store.engine)
+    box = Outbox(store.outbox)
     (crashed,) = box.claim(NOW, timedelta(minutes=5))
     assert box.claim(NOW + timedelta(minutes=1), timedelta(minutes=5)) == []
     (retaken,) = box.claim(NOW + timedelta(minutes=6), timedelta(minutes=5))
     assert retaken.alert.alert_key == crashed.alert.alert_key
     box.mark_sent(crashed, NOW)  # the stale worker's late mark is ignored: token changed
-    assert box.counts() == {"claimed": 1}
+    assert store.outbox.counts() == {"claimed": 1}
 
 
 def test_item_matches_and_alerts_are_recorded_together_or_not_at_all(database_url: str) -> None:
@@ -148,16 +149,15 @@ def test_item_matches_and_alerts_are_recorded_together_or_not_at_all(database_ur
     with pytest.raises(sa.exc.IntegrityError):
         store.record_item(new_item("a", "s1"), [MATCH], [draft("korea", "s1"), broken])
     assert store.seen_keys("wire", ["a"]) == set()
-    assert store.table_sizes()["matches"] == 0 and Outbox(store.engine).counts() == {}
+    assert store.table_sizes()["matches"] == 0 and store.outbox.counts() == {}
 
 
 def test_postgres_claims_skip_rows_another_worker_is_claiming(postgres_url: str) -> None:
     engine = create_engine(postgres_url)
-    metadata.drop_all(engine)
     store = Store(engine)
     for n in range(3):
         store.record_item(new_item(f"i{n}", f"s{n}"), [MATCH], [draft("korea", f"s{n}")])
-    box = Outbox(engine)
+    box = Outbox(store.outbox)
     with engine.connect() as other:
         # Another worker is half-way through claiming the first row: its lock is held.
         first = sa.select(outbox.c.id).order_by(outbox.c.id).limit(1).with_for_update()
@@ -173,7 +173,7 @@ def test_postgres_claims_skip_rows_another_worker_is_claiming(postgres_url: str)
 def test_settling_renews_the_lease_and_refuses_a_lost_claim(database_url: str) -> None:
     store = Store(create_engine(database_url))
     store.record_item(new_item("a", "s1"), [MATCH], [draft("korea", "s1")])
-    box = Outbox(store.engine)
+    box = Outbox(store.outbox)
     lease = timedelta(minutes=5)
     (mine,) = box.claim(NOW, lease)
     later = NOW + timedelta(minutes=4)
@@ -188,11 +188,8 @@ def test_an_unreadable_payload_fails_visibly(database_url: str) -> None:
     store = Store(create_engine(database_url))
     broken = OutboxDraft("korea|email|troops|s9", "korea", "email", "troops", "s9", "{}")
     store.record_item(new_item("z", "s9"), [MATCH], [broken, draft("korea", "s1")])
-    box = Outbox(store.engine)
+    box = Outbox(store.outbox)
     report = deliver_pending(box, lambda _a: CountingChannel(), now=lambda: NOW)
-    assert report.sent == 1 and box.counts() == {"sent": 1, "failed": 1}
-    with store.engine.connect() as conn:
-        error = conn.execute(
-            sa.select(outbox.c.last_error).where(outbox.c.status == "failed")
-        ).scalar_one()
-    assert error.startswith("unreadable payload")
+    assert report.sent == 1 and store.outbox.counts() == {"sent": 1, "failed": 1}
+    (failed,) = store.outbox.list_rows([OutboxStatus.FAILED])
+    assert (failed.last_error or "").startswith("unreadable payload")

@@ -24,11 +24,12 @@ from monitors.fetch import Fetcher, FetchPolicy
 from monitors.match import Matcher
 from monitors.models import NewItem, OutboxDraft, SourceReport, StoryNews, TopicMatch
 from monitors.pipeline import check_source
-from monitors.store import Store, create_engine, items, outbox
-from monitors.store.stories import prune, story_session
+from monitors.store import Store, create_engine
+from monitors.store.schema import items, outbox
 from seeds.loader import load_seeds
 from seeds.models import Seeds, SourceKind, SourceSpec
 from tests.conftest import FIXTURES
+from tests.support.peek import database
 
 SYNDICATION = FIXTURES / "syndication"
 T0 = datetime(2024, 12, 19, 3, 0, tzinfo=UTC)
@@ -66,12 +67,12 @@ class Desk:
         return reports
 
     def outbox_rows(self) -> list[AlertMessage]:
-        with self.store.engine.connect() as conn:
+        with database(self.store) as conn:
             payloads = conn.execute(sa.select(outbox.c.payload_json).order_by(outbox.c.id))
             return [AlertMessage.model_validate_json(p) for (p,) in payloads]
 
     def stories(self) -> dict[str, str]:
-        with self.store.engine.connect() as conn:
+        with database(self.store) as conn:
             rows = conn.execute(sa.select(items.c.item_key, items.c.story_key))
             return {row.item_key: row.story_key for row in rows}
 
@@ -158,7 +159,7 @@ def test_every_fixture_says_what_it_is_and_what_to_expect() -> None:
 
 def test_payloads_are_json_with_a_kind(desk: Desk) -> None:
     desk.poll(desk.source("wire"))
-    with desk.store.engine.connect() as conn:
+    with database(desk.store) as conn:
         payloads = conn.execute(sa.select(outbox.c.payload_json)).scalars().all()
     assert payloads and all(json.loads(p)["kind"] == "new" for p in payloads)
 
@@ -166,15 +167,15 @@ def test_payloads_are_json_with_a_kind(desk: Desk) -> None:
 def test_pruning_keeps_the_store_flat_and_never_drops_pending_alerts(desk: Desk) -> None:
     store = desk.store
     desk.poll(desk.source("wire"), desk.source("herald"))
-    with store.engine.begin() as conn:  # one alert delivered, one failed, the rest pending
+    with database(store) as conn:  # one alert delivered, one failed, the rest pending
         ids = conn.execute(sa.select(outbox.c.id).order_by(outbox.c.id)).scalars().all()
         conn.execute(outbox.update().where(outbox.c.id == ids[0]).values(status="sent"))
         conn.execute(outbox.update().where(outbox.c.id == ids[1]).values(status="failed"))
     full = store.table_sizes()
-    assert prune(store, T0) == dict.fromkeys(
+    assert store.prune(T0) == dict.fromkeys(
         ("story_bands", "stories", "matches", "items", "outbox"), 0
     )
-    counts = prune(store, T0 + timedelta(days=31))
+    counts = store.prune(T0 + timedelta(days=31))
     assert counts["items"] == full["items"] and counts["stories"] == full["stories"]
     assert counts["outbox"] == 2  # sent and failed; pending rows stay
     assert store.table_sizes() == {
@@ -207,9 +208,9 @@ def test_steady_stream_with_daily_pruning_stays_bounded(database_url: str) -> No
                 probe.fingerprint,
                 probe.canonical_url,
             )
-            with story_session(store) as session:
+            with store.story_session() as session:
                 session.record(item, probe, [], [])
-        prune(store, now - policy.retention)
+        store.prune(now - policy.retention)
         sizes.append(store.table_sizes())
     assert sizes[-1] == sizes[-2] == sizes[3]  # flat once the window is full
     assert sizes[-1]["items"] == 5 * 4

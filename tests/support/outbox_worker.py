@@ -21,7 +21,7 @@ from pathlib import Path
 
 from alerts.delivery.channels import SmtpChannel
 from alerts.delivery.outbox import Outbox, deliver_pending
-from monitors.store import create_engine
+from monitors.store import open_store
 
 LEASE = timedelta(minutes=5)
 SENDER = "deskwatch <alerts@example.org>"
@@ -29,7 +29,7 @@ SENDER = "deskwatch <alerts@example.org>"
 
 def main(argv: list[str]) -> int:
     db_url, smtp_url, mode = argv[:3]
-    box = Outbox(create_engine(db_url))
+    box = Outbox(open_store(db_url).outbox)
     channel = SmtpChannel(smtp_url, SENDER, timeout=10)
     now = datetime.now(UTC)
     if mode == "hang-after-claim":

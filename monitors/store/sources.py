@@ -1,0 +1,86 @@
+"""Per-source state: HTTP validators and the outcome of the last checks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from monitors.models import Validators
+from monitors.store.engine import utc
+from monitors.store.rows import SourceState
+from monitors.store.schema import source_state
+
+OK_STATUSES = ("ok", "not-modified")
+
+
+def validators(engine: Engine, source_id: str) -> Validators:
+    """The ETag and Last-Modified of the source's last fully read body."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(source_state.c.etag, source_state.c.last_modified).where(
+                source_state.c.source_id == source_id
+            )
+        ).first()
+    return Validators(row.etag, row.last_modified) if row else Validators()
+
+
+def record_check(
+    engine: Engine,
+    source_id: str,
+    status: str,
+    reason: str,
+    detail: str,
+    now: datetime,
+    validators: Validators | None = None,
+) -> None:
+    """Remember the outcome; validators change only when given (a modified, fully read body)."""
+    ok = status in OK_STATUSES
+    values: dict[str, Any] = {
+        "last_checked_at": now,
+        "last_status": status,
+        "last_reason": reason,
+        "last_detail": detail[:500],
+    }
+    if ok:
+        values["last_ok_at"] = now
+    if validators is not None:
+        values["etag"], values["last_modified"] = validators.etag, validators.last_modified
+    with engine.begin() as conn:
+        current = conn.execute(
+            sa.select(source_state.c.consecutive_failures).where(
+                source_state.c.source_id == source_id
+            )
+        ).scalar()
+        values["consecutive_failures"] = 0 if ok else (current or 0) + 1
+        if current is None:
+            conn.execute(source_state.insert().values(source_id=source_id, **values))
+        else:
+            conn.execute(
+                source_state.update().where(source_state.c.source_id == source_id).values(**values)
+            )
+
+
+def source_states(engine: Engine) -> dict[str, SourceState]:
+    """Every source's stored state, by source id."""
+    with engine.connect() as conn:
+        return read_source_states(conn)
+
+
+def read_source_states(conn: Connection) -> dict[str, SourceState]:
+    """Every source's stored state, read on an open connection."""
+    rows = conn.execute(sa.select(source_state)).mappings().all()
+    return {
+        row["source_id"]: SourceState(
+            source_id=row["source_id"],
+            last_status=row["last_status"],
+            last_reason=row["last_reason"],
+            last_detail=row["last_detail"],
+            last_checked_at=utc(row["last_checked_at"]),
+            last_ok_at=utc(row["last_ok_at"]),
+            consecutive_failures=row["consecutive_failures"] or 0,
+        )
+        for row in rows
+    }
