@@ -6,12 +6,11 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from monitors.errors import DeskwatchError
-from monitors.store.rows import OutboxStatus
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -46,6 +45,24 @@ def _seed_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--desks", type=Path, help="desks YAML (default: bundled seeds)")
 
 
+class _OutboxStatusChoices:
+    """`--status` choices: the store's outbox statuses and "all", read when first needed.
+
+    Importing the store costs about a second; only `outbox` needs its statuses, not `--help`.
+    """
+
+    def _names(self) -> list[str]:
+        from monitors.store.rows import OutboxStatus
+
+        return [*(status.value for status in OutboxStatus), "all"]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
 def _outbox_parser(commands: Any) -> None:
     box = commands.add_parser(
         "outbox",
@@ -59,8 +76,9 @@ def _outbox_parser(commands: Any) -> None:
     box.add_argument(
         "--status",
         action="append",
-        choices=[*OutboxStatus, "all"],
-        help="list only alerts with this status (repeatable)",
+        choices=_OutboxStatusChoices(),
+        metavar="STATUS",  # a metavar: argparse would list the choices while building the parser
+        help="list only alerts with this status, one of %(choices)s (repeatable)",
     )
     box.add_argument("--limit", type=int, default=50, help="list at most N alerts (default 50)")
 
