@@ -39,7 +39,8 @@ def _items(state: Path) -> int:
 def _outcome(summary: PollSummary) -> list[tuple[str, str, int, int, int]]:
     """What each source check found, without its timing.
 
-    Not its alerts: which copy of a story alerts depends on which check records it first.
+    Not its alerts: which copy of a story alerts first, and whether a later copy sends an
+    update, depends on which check records its copy first.
     """
     return [
         (r.source_id, r.status.value, r.items_in_feed, r.items_new, r.matches)
@@ -47,9 +48,9 @@ def _outcome(summary: PollSummary) -> list[tuple[str, str, int, int, int]]:
     ]
 
 
-def _alerted(summary: PollSummary) -> list[tuple[str, str, str]]:
-    """Desk, channel and topic of each alert sent, in order."""
-    return sorted((a.desk_id, a.channel, a.topic_id) for a in summary.delivery.sent_alerts)
+def _alerted(summary: PollSummary) -> set[tuple[str, str, str]]:
+    """Which desks were alerted on which channel about which topic."""
+    return {(a.desk_id, a.channel, a.topic_id) for a in summary.delivery.sent_alerts}
 
 
 def test_a_cycle_on_a_process_pool_records_and_delivers_what_threads_do(
@@ -68,9 +69,6 @@ def test_a_cycle_on_a_process_pool_records_and_delivers_what_threads_do(
 
     delivered = in_processes.delivery
     assert delivered.sent > 0 and delivered.failed == 0 and delivered.retrying == 0
-    assert sum(r.alerts_queued for r in in_processes.reports) == sum(
-        r.alerts_queued for r in in_threads.reports
-    )
     assert _alerted(in_processes) == _alerted(in_threads)
     written = list((state_env / "processes" / "outbox").rglob("*.*"))
     assert len(written) == delivered.sent
