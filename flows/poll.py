@@ -64,7 +64,7 @@ def poll_sources(
 
 def poll_flow(settings: Settings) -> Flow[..., PollSummary]:
     """`poll_sources` with the task runner the settings choose (DESKWATCH_TASK_RUNNER)."""
-    runner: Any
+    runner: Any  # with_options wants TaskRunner[PrefectFuture], which neither runner's type is
     if settings.task_runner == "process":
         runner = ProcessPoolTaskRunner(max_workers=settings.task_workers)
     elif settings.task_workers:
