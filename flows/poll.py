@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from prefect import flow, unmapped
+from prefect import Flow, flow, unmapped
 from prefect.artifacts import create_markdown_artifact
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from pydantic import BaseModel
 
 from alerts.files import label
-from flows.settings import load_settings
+from flows.settings import Settings
 from flows.tasks import (
     DeliverySummary,
     DigestOutput,
@@ -20,7 +21,7 @@ from flows.tasks import (
     digest_task,
     prune_task,
 )
-from flows.wiring import registered_runtime, seeds_from
+from flows.wiring import RunInputs, run_adapters
 from monitors.errors import DeliveryError, SeedError
 from monitors.models import SourceReport, SourceStatus
 
@@ -34,10 +35,6 @@ class PollSummary(BaseModel):
         return [r for r in self.reports if r.status is SourceStatus.FAILED]
 
 
-def _path(value: str | None) -> Path | None:
-    return Path(value) if value else None
-
-
 @flow(name="poll-sources", log_prints=True)
 def poll_sources(
     sources_file: str | None = None,
@@ -47,19 +44,34 @@ def poll_sources(
     deliver: bool = True,
 ) -> PollSummary:
     """Check every enabled source (of the given kinds; one task each), then drain the outbox."""
-    settings = load_settings()
-    seeds = seeds_from(settings, _path(sources_file), _path(topics_file), _path(desks_file))
-    sources = [s for s in seeds.sources if s.enabled and (not kinds or s.kind.value in kinds)]
-    with registered_runtime(settings, seeds) as key:
-        futures = check_source_task.map(unmapped(key), sources)
+    inputs = RunInputs.fresh(sources_file, topics_file, desks_file)
+    with run_adapters(inputs) as rt:
+        sources = [
+            s for s in rt.seeds.sources if s.enabled and (not kinds or s.kind.value in kinds)
+        ]
+        # Checks go to the flow's task runner (threads, or worker processes that build their
+        # own adapters from `inputs`); delivery and pruning run here, once each.
+        futures = check_source_task.map(unmapped(inputs), sources)
         reports = [future.result() for future in futures]
         delivery = (
-            deliver_task(key)
+            deliver_task(inputs)
             if deliver
             else DeliverySummary(sent=0, retrying=0, failed=0, sent_alerts=[], errors=[])
         )
-        prune_task(key)  # once per poll: keeps the store's size flat under a steady stream
+        prune_task(inputs)  # once per poll: keeps the store's size flat under a steady stream
     return PollSummary(reports=reports, delivery=delivery)
+
+
+def poll_flow(settings: Settings) -> Flow[..., PollSummary]:
+    """`poll_sources` with the task runner the settings choose (DESKWATCH_TASK_RUNNER)."""
+    runner: Any  # with_options wants TaskRunner[PrefectFuture], which neither runner's type is
+    if settings.task_runner == "process":
+        runner = ProcessPoolTaskRunner(max_workers=settings.task_workers)
+    elif settings.task_workers:
+        runner = ThreadPoolTaskRunner(max_workers=settings.task_workers)
+    else:
+        return poll_sources
+    return poll_sources.with_options(task_runner=runner)
 
 
 def resolve_day(day: str, timezone: str, now: datetime | None = None) -> date:
@@ -82,16 +94,15 @@ def daily_digest(
     email: bool = False,
 ) -> dict[str, list[str]]:
     """Write, publish (artifact) and optionally email each desk's digest for `day` (desk-local)."""
-    settings = load_settings()
-    seeds = seeds_from(settings, _path(sources_file), _path(topics_file), _path(desks_file))
-    desks = [d for d in seeds.desks if desk is None or d.id == desk]
-    if not desks:
-        known = ", ".join(d.id for d in seeds.desks)
-        raise SeedError(f"unknown desk {desk!r} (known: {known})")
+    inputs = RunInputs.fresh(sources_file, topics_file, desks_file)
     outputs: list[DigestOutput] = []
-    with registered_runtime(settings, seeds) as key:
+    with run_adapters(inputs) as rt:
+        desks = [d for d in rt.seeds.desks if desk is None or d.id == desk]
+        if not desks:
+            known = ", ".join(d.id for d in rt.seeds.desks)
+            raise SeedError(f"unknown desk {desk!r} (known: {known})")
         for d in desks:
-            outputs.append(digest_task(key, d.id, resolve_day(day, d.timezone), email))
+            outputs.append(digest_task(inputs, d.id, resolve_day(day, d.timezone), email))
             _publish(outputs[-1])
     failed = [f"{o.desk_id}: {o.email_error}" for o in outputs if o.email_error]
     if failed:  # after every digest is written: the files are there, the run shows the failure

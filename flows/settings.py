@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
     slack_rate_per_s: float = Field(default=1.0, ge=0)
     slack_burst: int = Field(default=10, ge=1)
     slack_max_wait_s: float = Field(default=30.0, ge=0)
+    # Where a poll's source checks run: threads of the flow's process (the default; fetching
+    # is mostly waiting) or a pool of processes, past one core for parsing and matching. Workers:
+    # None leaves Prefect's default (PREFECT_TASKS_RUNNER_*_MAX_WORKERS, else its own).
+    task_runner: Literal["thread", "process"] = "thread"
+    task_workers: int | None = Field(default=None, ge=1)
 
     @field_validator("state_url")
     @classmethod

@@ -1,4 +1,4 @@
-"""Prefect tasks: each wraps exactly one core call and takes plain data (a runtime key, ids)."""
+"""Prefect tasks: each wraps exactly one core call and takes plain data (run inputs, ids)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from alerts.digest.text import summary_line
 from alerts.digest.text import title as digest_title
 from alerts.digest.writer import RenderedDigest, render_digest, write_rendered
 from flows.settings import Settings
-from flows.wiring import runtime
+from flows.wiring import RunInputs, runtime_for
 from monitors.errors import DeliveryError
 from monitors.models import SourceReport
 from monitors.pipeline import check_source
@@ -42,23 +42,23 @@ class DeliverySummary(BaseModel):
 
 
 @task(name="check-source", cache_policy=NO_CACHE, task_run_name="check-{source.id}")
-def check_source_task(runtime_key: str, source: SourceSpec) -> SourceReport:
+def check_source_task(inputs: RunInputs, source: SourceSpec) -> SourceReport:
     """Fetch, parse, extract, match and record one source."""
-    rt = runtime(runtime_key)
+    rt = runtime_for(inputs)
     return check_source(source, rt.fetcher, rt.store, rt.matcher, rt.plan_alerts, dedup=rt.dedup)
 
 
 @task(name="prune-state", cache_policy=NO_CACHE)
-def prune_task(runtime_key: str) -> dict[str, int]:
+def prune_task(inputs: RunInputs) -> dict[str, int]:
     """Drop items, stories and delivered alerts older than the retention window."""
-    rt = runtime(runtime_key)
+    rt = runtime_for(inputs)
     return rt.store.prune(datetime.now(UTC) - rt.dedup.retention)
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
-def deliver_task(runtime_key: str) -> DeliverySummary:
+def deliver_task(inputs: RunInputs) -> DeliverySummary:
     """Drain the outbox once, by the desks' rules (quiet hours, budgets, digest-only)."""
-    rt = runtime(runtime_key)
+    rt = runtime_for(inputs)
     report = deliver_pending(rt.outbox, rt.channel_for, lease=rt.lease, desks=rt.seeds.desks)
     sent = [
         SentAlert(
@@ -96,9 +96,9 @@ class DigestOutput(BaseModel):
 
 
 @task(name="write-digest", cache_policy=NO_CACHE, task_run_name="digest-{desk_id}-{day}")
-def digest_task(runtime_key: str, desk_id: str, day: date, email: bool = False) -> DigestOutput:
+def digest_task(inputs: RunInputs, desk_id: str, day: date, email: bool = False) -> DigestOutput:
     """Build and atomically write one desk's digest for one local day; email it when asked."""
-    rt = runtime(runtime_key)
+    rt = runtime_for(inputs)
     desk = next(d for d in rt.seeds.desks if d.id == desk_id)
     digest = build_digest(rt.store, desk, rt.seeds.topics, rt.seeds.sources, day)
     rendered = render_digest(digest)  # once: the files, the email and the artifact share it

@@ -1,7 +1,8 @@
-"""Composition root: builds the adapters of one run from settings and seeds."""
+"""Composition root: builds the adapters of one run from settings and seeds, once per process."""
 
 from __future__ import annotations
 
+import atexit
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -11,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from alerts.delivery.channels import (
     Channel,
@@ -25,7 +26,7 @@ from alerts.delivery.outbox import Outbox
 from alerts.delivery.pacing import Pacer
 from alerts.delivery.routing import plan_alerts
 from alerts.models import AlertMessage
-from flows.settings import SECRET_BLOCK_PREFIX, Settings
+from flows.settings import SECRET_BLOCK_PREFIX, Settings, load_settings
 from monitors.dedup import DedupPolicy
 from monitors.errors import SettingsError
 from monitors.fetch import Fetcher, FetchPolicy
@@ -108,7 +109,7 @@ _CHANNEL_LOCK = threading.Lock()
 
 @dataclass
 class Runtime:
-    """The live adapters of one run; tasks look it up by key instead of receiving it."""
+    """The live adapters of one run in one process; tasks get it from `runtime_for`."""
 
     settings: Settings
     seeds: Seeds
@@ -185,10 +186,6 @@ def dedup_policy(settings: Settings) -> DedupPolicy:
     )
 
 
-_RUNTIMES: dict[str, Runtime] = {}
-_LOCK = threading.Lock()
-
-
 def build_fetcher(settings: Settings) -> Fetcher:
     """The run's one HTTP client, with the limits the settings give."""
     return Fetcher(
@@ -215,21 +212,74 @@ def build_runtime(settings: Settings, seeds: Seeds) -> Runtime:
     )
 
 
+class RunInputs(BaseModel):
+    """What a run's adapters are built from besides the environment: plain, hashable data.
+
+    Tasks receive it instead of live clients; every process (the flow's, a pool worker's) turns
+    it into its own adapters with `runtime_for`, reading settings from the inherited environment.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    # One run's adapters are its own: closing them at its end never closes another run's.
+    run_id: str
+    sources_file: Path | None = None  # None: DESKWATCH_SOURCES_FILE, else the bundled seeds
+    topics_file: Path | None = None
+    desks_file: Path | None = None
+
+    @classmethod
+    def fresh(
+        cls, sources: str | None = None, topics: str | None = None, desks: str | None = None
+    ) -> RunInputs:
+        """Inputs for a new run, under a run id of their own."""
+        return cls(
+            run_id=uuid.uuid4().hex,
+            sources_file=Path(sources) if sources else None,
+            topics_file=Path(topics) if topics else None,
+            desks_file=Path(desks) if desks else None,
+        )
+
+
+# This process's adapters per run. A pool worker builds its own on its first task and closes
+# them when it exits; the flow closes those of its own process when the run ends.
+_RUNTIMES: dict[RunInputs, Runtime] = {}
+_LOCK = threading.Lock()
+
+
+def runtime_for(inputs: RunInputs) -> Runtime:
+    """This process's adapters for a run, built from settings and seeds on first use."""
+    with _LOCK:
+        found = _RUNTIMES.get(inputs)
+        if found is None:
+            settings = load_settings()
+            seeds = seeds_from(settings, inputs.sources_file, inputs.topics_file, inputs.desks_file)
+            atexit.unregister(close_all)  # registered once, however many runs come and go
+            atexit.register(close_all)
+            found = _RUNTIMES[inputs] = build_runtime(settings, seeds)
+        return found
+
+
+def close_runtime(inputs: RunInputs) -> None:
+    """Close this process's adapters for a run, if it built any."""
+    with _LOCK:
+        found = _RUNTIMES.pop(inputs, None)
+    if found is not None:
+        found.close()
+
+
+def close_all() -> None:
+    """Close every run's adapters in this process (at exit: a pool worker's last act)."""
+    with _LOCK:
+        runtimes = list(_RUNTIMES.values())
+        _RUNTIMES.clear()
+    for found in runtimes:
+        found.close()
+
+
 @contextmanager
-def registered_runtime(settings: Settings, seeds: Seeds) -> Iterator[str]:
-    """Build a runtime, register it under a fresh key for tasks, close it afterwards."""
-    key = uuid.uuid4().hex
-    runtime = build_runtime(settings, seeds)
-    with _LOCK:
-        _RUNTIMES[key] = runtime
+def run_adapters(inputs: RunInputs) -> Iterator[Runtime]:
+    """Build this process's adapters for a run now (bad settings fail here), close them after."""
     try:
-        yield key
+        yield runtime_for(inputs)
     finally:
-        with _LOCK:
-            _RUNTIMES.pop(key, None)
-        runtime.close()
-
-
-def runtime(key: str) -> Runtime:
-    with _LOCK:
-        return _RUNTIMES[key]
+        close_runtime(inputs)

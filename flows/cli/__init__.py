@@ -3,24 +3,64 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from monitors.errors import DeskwatchError
-from monitors.store.rows import OutboxStatus
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_PARTIAL = 3  # the cycle ran, but some sources failed or some alerts could not be delivered
+
+# What each command runs, as "module:function", and the arguments it takes from the command line
+# (keyed by the leaf parser's `command_key`). `_dispatch` imports the module only when its
+# command runs: `--help`, `match` and `topics explain` never import Prefect or the state store,
+# which cost seconds; `run`, `digest` and `demo` import them (flows.cli.cycle).
+Arguments = Callable[[argparse.Namespace], tuple[object, ...]]
+COMMANDS: dict[str, tuple[str, Arguments]] = {
+    "run": ("flows.cli.cycle:run_cycle", lambda a: (a.sources, a.topics, a.desks)),
+    "demo": ("flows.local.demo:run_demo", lambda a: (a.port,)),
+    "digest": (
+        "flows.cli.cycle:write_digests",
+        lambda a: (a.date, a.desk, a.sources, a.topics, a.desks, a.email),
+    ),
+    "match": ("flows.cli.commands:match_files", lambda a: (a.topics, a.paths)),
+    "sources check": ("flows.cli.commands:check_sources", lambda a: (a.sources,)),
+    "outbox": ("flows.cli.commands:outbox_command", lambda a: (a.action, a.id, a.status, a.limit)),
+    "db upgrade": ("flows.cli.commands:upgrade_database", lambda a: ()),
+    "topics explain": (
+        "flows.cli.commands:explain_topic",
+        lambda a: (a.topics, a.topic_id, a.path),
+    ),
+}
 
 
 def _seed_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", type=Path, help="sources YAML (default: bundled seeds)")
     parser.add_argument("--topics", type=Path, help="topics YAML (default: bundled seeds)")
     parser.add_argument("--desks", type=Path, help="desks YAML (default: bundled seeds)")
+
+
+class _OutboxStatusChoices:
+    """`--status` choices: the store's outbox statuses and "all", read when first needed.
+
+    Importing the store costs about a second; only `outbox` needs its statuses, not `--help`.
+    """
+
+    def _names(self) -> list[str]:
+        from monitors.store.rows import OutboxStatus
+
+        return [*(status.value for status in OutboxStatus), "all"]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
 
 
 def _outbox_parser(commands: Any) -> None:
@@ -30,13 +70,15 @@ def _outbox_parser(commands: Any) -> None:
         description="List outbox alerts (default: pending, claimed and failed), put one back "
         "in the queue (retry: due now, attempts reset) or drop it (kept, never sent).",
     )
+    box.set_defaults(command_key="outbox")
     box.add_argument("action", nargs="?", default="list", choices=["list", "retry", "drop"])
     box.add_argument("id", nargs="?", type=int, help="alert id (retry, drop)")
     box.add_argument(
         "--status",
         action="append",
-        choices=[*OutboxStatus, "all"],
-        help="list only alerts with this status (repeatable)",
+        choices=_OutboxStatusChoices(),
+        metavar="STATUS",  # a metavar: argparse would list the choices while building the parser
+        help="list only alerts with this status, one of %(choices)s (repeatable)",
     )
     box.add_argument("--limit", type=int, default=50, help="list at most N alerts (default 50)")
 
@@ -50,12 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="one full cycle: poll, deliver, write today's digest")
+    run.set_defaults(command_key="run")
     _seed_options(run)
 
     demo = commands.add_parser("demo", help="the same cycle against a bundled offline site")
+    demo.set_defaults(command_key="demo")
     demo.add_argument("--port", type=int, default=8765, help="replay site port (0: any free)")
 
     digest = commands.add_parser("digest", help="write the digest files for a day")
+    digest.set_defaults(command_key="digest")
     digest.add_argument("--date", default="today", help="YYYY-MM-DD, 'today' or 'yesterday'")
     digest.add_argument("--desk", help="only this desk id")
     digest.add_argument(
@@ -66,23 +111,29 @@ def build_parser() -> argparse.ArgumentParser:
     _seed_options(digest)
 
     match = commands.add_parser("match", help="match .txt or .html files against the topics")
+    match.set_defaults(command_key="match")
     match.add_argument("--topics", type=Path, help="topics YAML (default: bundled seeds)")
     match.add_argument("paths", nargs="+", type=Path, metavar="PATH")
 
     sources = commands.add_parser("sources", help="source utilities")
     sources_commands = sources.add_subparsers(dest="sources_command", required=True)
     check = sources_commands.add_parser("check", help="fetch every source once and report")
+    check.set_defaults(command_key="sources check")
     check.add_argument("--sources", type=Path, help="sources YAML (default: bundled seeds)")
 
     _outbox_parser(commands)
 
     db = commands.add_parser("db", help="database utilities")
     db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade", help="migrate the state database to the newest schema")
+    upgrade = db_commands.add_parser(
+        "upgrade", help="migrate the state database to the newest schema"
+    )
+    upgrade.set_defaults(command_key="db upgrade")
 
     topics = commands.add_parser("topics", help="topic utilities")
     topics_commands = topics.add_subparsers(dest="topics_command", required=True)
     explain = topics_commands.add_parser("explain", help="why a file matches a topic or not")
+    explain.set_defaults(command_key="topics explain")
     explain.add_argument("--topics", type=Path, help="topics YAML (default: bundled seeds)")
     explain.add_argument("topic_id", metavar="ID")
     explain.add_argument("path", type=Path, metavar="FILE")
@@ -101,45 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    # Imports are local so that `match` and `--help` never pay for importing Prefect.
-    if args.command == "match":
-        from flows.cli.commands import match_files
-
-        return match_files(args.topics, args.paths)
-    if args.command == "topics":
-        from flows.cli.commands import explain_topic
-
-        return explain_topic(args.topics, args.topic_id, args.path)
-    if args.command == "sources":
-        from flows.cli.commands import check_sources
-
-        return check_sources(args.sources)
-    if args.command == "digest":
-        from flows.cli.commands import write_digests
-
-        return write_digests(
-            args.date, args.desk, args.sources, args.topics, args.desks, args.email
-        )
-    if args.command == "outbox":
-        from flows.cli.commands import outbox_command
-
-        return outbox_command(args.action, args.id, args.status, args.limit)
-    if args.command == "db":
-        from flows.cli.commands import upgrade_database
-
-        return upgrade_database()
-    if args.command == "demo":
-        from flows.local.demo import run_demo
-
-        return run_demo(args.port)
-    from flows.cli.commands import run_cycle
-
-    return run_cycle(args.sources, args.topics, args.desks)
+    """Import the chosen command's module now, and run the command with its arguments."""
+    target, arguments = COMMANDS[args.command_key]
+    module, _, name = target.partition(":")
+    command: Callable[..., int] = getattr(importlib.import_module(module), name)
+    return command(*arguments(args))
 
 
 def print_json_line(value: object) -> None:
     print(json.dumps(value, ensure_ascii=False), flush=True)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,11 +1,10 @@
-"""What each CLI command does; prints for people (tables) or programs (JSON lines)."""
+"""The commands that need no Prefect: match, topics explain, sources check, outbox."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,56 +118,6 @@ def check_sources(sources_path: Path | None) -> int:
     finally:
         fetcher.close()
     return EXIT_OK if failed == 0 else EXIT_PARTIAL
-
-
-def write_digests(
-    day: str,
-    desk: str | None,
-    sources: Path | None,
-    topics: Path | None,
-    desks: Path | None,
-    email: bool = False,
-) -> int:
-    """Write (and with `email`, send) each desk's digest; 3 when an email could not go."""
-    from flows.poll import daily_digest
-    from flows.wiring import seeds_from
-    from monitors.errors import DeliveryError
-
-    if day not in ("today", "yesterday"):
-        try:
-            date.fromisoformat(day)
-        except ValueError:
-            raise DeskwatchError(f"--date: {day!r} is not YYYY-MM-DD, today or yesterday") from None
-    seeds = seeds_from(load_settings(), sources, topics, desks)  # bad seeds stop before Prefect
-    if desk is not None and desk not in {d.id for d in seeds.desks}:
-        known = ", ".join(d.id for d in seeds.desks)
-        raise DeskwatchError(f"--desk: unknown desk {desk!r} (known: {known})")
-    try:
-        written = daily_digest(day, desk, _str(sources), _str(topics), _str(desks), email)
-    except DeliveryError as exc:
-        print(f"deskwatch: digests written, but {exc}", file=sys.stderr)
-        return EXIT_PARTIAL
-    for desk_id, paths in written.items():
-        print(f"digest {desk_id}: {paths[0]}")
-    return EXIT_OK
-
-
-def run_cycle(sources: Path | None, topics: Path | None, desks: Path | None) -> int:
-    """Poll everything once, deliver, write today's digests, and print what happened."""
-    from flows.cli.report import print_cycle
-    from flows.poll import daily_digest, poll_sources
-    from flows.wiring import seeds_from
-
-    seeds_from(load_settings(), sources, topics, desks)  # a bad entry stops here, before Prefect
-    summary = poll_sources(_str(sources), _str(topics), _str(desks))
-    written = daily_digest("today", None, _str(sources), _str(topics), _str(desks))
-    print_cycle(summary, written)
-    partial = summary.failed_sources or summary.delivery.retrying or summary.delivery.failed
-    return EXIT_PARTIAL if partial else EXIT_OK
-
-
-def _str(path: Path | None) -> str | None:
-    return str(path) if path else None
 
 
 def outbox_command(action: str, row_id: int | None, statuses: list[str] | None, limit: int) -> int:

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flows.cli.cycle import run_cycle
+from flows.local.replay import ReplaySite, bundled_replay_dir, write_demo_sources
 from flows.local.sinks import SlackWebhookSink, SmtpSink
 
 
@@ -24,9 +26,6 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 def run_demo(port: int) -> int:
     """Serve the replay site, start the sinks, run one cycle, print what was delivered."""
-    from flows.cli.commands import run_cycle
-    from flows.local.replay import ReplaySite, bundled_replay_dir, write_demo_sources
-
     with (
         ReplaySite(bundled_replay_dir() / "site", port=port) as site,
         SmtpSink() as smtp,

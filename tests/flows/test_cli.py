@@ -1,14 +1,19 @@
-"""The `deskwatch` command: match contract, one-line seed errors, a run with nothing reachable."""
+"""The `deskwatch` command: match contract, one-line seed errors, a run with nothing reachable,
+and commands that load only what they use."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from flows.cli import COMMANDS, build_parser, main
 from seeds.loader import bundled_seed_path
 
 
@@ -84,3 +89,69 @@ def test_run_with_nothing_reachable_reports_each_source_and_still_writes_digests
     out = capsys.readouterr().out
     assert out.count("connect-error") == 2
     assert list((state_env / "digests").glob("*/*.md"))
+
+
+# Each command line runs in a fresh interpreter, which then reports whether it imported Prefect
+# or the state store (seconds of imports these commands have no use for).
+LIGHT_COMMANDS = [
+    ["--help"],
+    ["match", "{file}"],
+    ["topics", "explain", "troop-deployment", "{file}"],
+]
+
+
+@pytest.mark.parametrize("argv", LIGHT_COMMANDS, ids=lambda argv: " ".join(argv[:2]))
+def test_help_match_and_explain_never_import_prefect_or_the_store(
+    argv: list[str], tmp_path: Path
+) -> None:
+    text = tmp_path / "story.txt"
+    text.write_text("North Korean troops in Kursk\nSoldiers were sent to Kursk.\n", "utf-8")
+    args = [a.replace("{file}", str(text)) for a in argv]
+    script = (
+        "import sys\n"
+        "from flows.cli import main\n"
+        "try:\n"
+        f"    status = main({args!r})\n"
+        "except SystemExit as exc:\n"
+        "    status = exc.code\n"
+        "loaded = [m for m in ('prefect', 'monitors.store') if m in sys.modules]\n"
+        "print('status', status, 'loaded', loaded, file=sys.stderr)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stderr.splitlines()[-1] == "status 0 loaded []", done.stderr
+
+
+def test_every_command_resolves_to_a_function() -> None:
+    for key, (target, _) in COMMANDS.items():
+        module, _, name = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), name)), key
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run"],
+        ["demo"],
+        ["digest"],
+        ["match", "a.txt"],
+        ["sources", "check"],
+        ["outbox"],
+        ["db", "upgrade"],
+        ["topics", "explain", "t", "a.txt"],
+    ],
+    ids=" ".join,
+)
+def test_every_command_line_has_an_implementation(argv: list[str]) -> None:
+    assert build_parser().parse_args(argv).command_key in COMMANDS
