@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from monitors.errors import StoreError
-from monitors.models import NewItem, OutboxDraft, TopicMatch, Validators
+from monitors.models import FetchReason, NewItem, OutboxDraft, SourceStatus, TopicMatch, Validators
 from monitors.store import items as _items
 from monitors.store import sources as _sources
 from monitors.store.digest import DigestReads, digest_reads
@@ -88,8 +88,8 @@ class Store:
     def record_check(
         self,
         source_id: str,
-        status: str,
-        reason: str,
+        status: SourceStatus,
+        reason: FetchReason,
         detail: str,
         now: datetime,
         validators: Validators | None = None,

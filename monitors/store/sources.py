@@ -8,12 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from monitors.models import Validators
+from monitors.models import FetchReason, SourceStatus, Validators
 from monitors.store.engine import utc
 from monitors.store.rows import SourceState
 from monitors.store.schema import source_state
-
-OK_STATUSES = ("ok", "not-modified")
 
 
 def validators(engine: Engine, source_id: str) -> Validators:
@@ -30,14 +28,14 @@ def validators(engine: Engine, source_id: str) -> Validators:
 def record_check(
     engine: Engine,
     source_id: str,
-    status: str,
-    reason: str,
+    status: SourceStatus,
+    reason: FetchReason,
     detail: str,
     now: datetime,
     validators: Validators | None = None,
 ) -> None:
     """Remember the outcome; validators change only when given (a modified, fully read body)."""
-    ok = status in OK_STATUSES
+    ok = SourceStatus(status).healthy  # a plain word from a caller works too
     values: dict[str, Any] = {
         "last_checked_at": now,
         "last_status": status,
