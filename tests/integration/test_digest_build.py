@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from alerts.delivery.channels import FileChannel
 from alerts.delivery.outbox import deliver_pending
 from alerts.digest.read import build_digest, day_window
-from alerts.digest.writer import write_digest
+from alerts.digest.writer import render_digest_markdown, write_digest
 from alerts.models import Digest, DigestStory
 from flows.cli import main
 from flows.local.replay import ReplaySite, write_demo_sources
@@ -408,3 +408,100 @@ def test_builds_the_same_digest_on_sqlite_and_postgresql(database_url: str) -> N
     assert [p.stories for p in troops.volume[4:13]] == [1] * 9
     assert digest.summary.suppressed_over_budget == 1
     assert digest.data_as_of == digest.window_end
+
+
+# --- quiet hours and one alert row per story -------------------------------------------------
+
+QUIET_END = datetime(2024, 12, 19, 4, 0, tzinfo=UTC)  # 07:00 on Dec 19 in Moscow
+LAST_NIGHT_END = datetime(2024, 12, 18, 4, 0, tzinfo=UTC)  # 07:00 on Dec 18 in Moscow
+
+
+def _row(store: Store, channel: str, topic: str, story: str, status: str, **at: datetime) -> None:
+    """One diplomacy-desk outbox row keyed `desk|channel|story` (one per story and channel)."""
+    created = at.get("created", CLOCK)
+    with database(store) as conn:
+        conn.execute(
+            outbox.insert().values(
+                alert_key=f"diplomacy-desk|{channel}|{story}",
+                desk_id="diplomacy-desk",
+                channel=channel,
+                topic_id=topic,
+                story_key=story,
+                payload_json="{}",
+                status=status,
+                attempts=1 if status == "sent" else 0,
+                next_attempt_at=at.get("due", created),
+                created_at=created,
+                sent_at=at.get("sent"),
+            )
+        )
+
+
+def _quiet_night(store: Store) -> None:
+    """The diplomacy desk (quiet 23:00-07:00 Moscow) on Dec 18, per channel: one story matching
+    both its topics alerted at 10:05 (one row per story); one alert held at 03:30 and carried by
+    the 07:00 summary, sent; three held at 23:30 for the summary due at 07:00 on Dec 19."""
+    morning = datetime(2024, 12, 18, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
+    text = "Seoul and Moscow talk about Pyongyang"
+    evidence = (Evidence(text, 0, len(text), ((0, 5),)),)
+    both = [
+        TopicMatch("seoul-moscow", 5.0, "medium", evidence),
+        TopicMatch("pyongyang-moscow-ties", 8.0, "medium", evidence),
+    ]
+    item = NewItem(
+        source_id="wire",
+        item_key="talks",
+        url="https://wire.example/talks",
+        canonical_url="https://wire.example/talks",
+        title="Talks",
+        outlet="Wire",
+        published=None,
+        detected_at=morning,
+        fingerprint="talks",
+        story_key="talks",
+    )
+    store.record_item(item, both, [])
+    night = datetime(2024, 12, 18, 0, 30, tzinfo=UTC)  # 03:30 in Moscow
+    late = datetime(2024, 12, 18, 20, 30, tzinfo=UTC)  # 23:30 in Moscow
+    for n in range(3):
+        _record(store, "wire", f"late-{n}", f"late-{n}", "seoul-moscow", late)
+    last = f"summary:quiet-{LAST_NIGHT_END:%Y-%m-%dT%H:%MZ}"
+    upcoming = f"summary:quiet-{QUIET_END:%Y-%m-%dT%H:%MZ}"
+    for channel in ("slack", "file"):
+        sent = morning + timedelta(minutes=5)
+        _row(store, channel, "pyongyang-moscow-ties", "talks", "sent", sent=sent)
+        _row(store, channel, "seoul-moscow", "night", "summarized", created=night)
+        gone = LAST_NIGHT_END + timedelta(seconds=3)
+        _row(store, channel, "*", last, "sent", created=night, due=LAST_NIGHT_END, sent=gone)
+        for n in range(3):
+            _row(store, channel, "seoul-moscow", f"late-{n}", "summarized", created=late)
+        _row(store, channel, "*", upcoming, "pending", created=late, due=QUIET_END)
+
+
+def test_held_alerts_and_per_story_rows_on_sqlite_and_postgresql(database_url: str) -> None:
+    store = Store(create_engine(database_url))
+    try:
+        _quiet_night(store)
+        seeds = load_seeds(None, None, None)
+        desk = next(d for d in seeds.desks if d.id == "diplomacy-desk")
+        digest = build_digest(store, desk, seeds.topics, seeds.sources, DAY)
+    finally:
+        store.dispose()
+    talks = _stories(digest)["talks"]
+    assert talks.alerted and [t.topic_id for t in talks.topics] == [
+        "pyongyang-moscow-ties",  # same severity: the better score leads
+        "seoul-moscow",
+    ]
+    seoul, ties = digest.topics  # desks.yaml order
+    assert [s.story_key for s in ties.stories] == ["talks"]
+    assert (ties.matched_stories, seoul.matched_stories) == (1, 4)
+    s = digest.summary
+    assert (s.alerts_sent, s.alerted_stories) == (4, 1)  # two alerts and two summaries sent
+    assert s.held_for_quiet_hours == 8
+    went, waits = s.quiet_releases
+    assert (went.sent, went.at, went.alerts) == (True, LAST_NIGHT_END + timedelta(seconds=3), 2)
+    assert (waits.sent, waits.at, waits.alerts, waits.stories) == (False, QUIET_END, 6, 3)
+    md = render_digest_markdown(digest)
+    assert "6 alerts about 3 stories held for quiet hours go out at 2024-12-19 07:00 MSK" in md
+    assert "2 alerts about 1 story held for quiet hours went out at 07:00 MSK" in md
+    assert "times in MSK, UTC+03:00" in md
