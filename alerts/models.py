@@ -90,8 +90,17 @@ class DigestCopy(_Frozen):
     detected_at: datetime
 
 
+class DigestTag(_Frozen):
+    """A topic of the desk that a story matched, with the best score of its copies for it."""
+
+    topic_id: str
+    title: str
+    severity: Severity
+    score: float = Field(description="the best match score of the story's copies for this topic")
+
+
 class DigestStory(_Frozen):
-    """One story (items sharing a story key) under one topic; the best-scoring copy leads."""
+    """One story (items sharing a story key), listed once under its leading topic."""
 
     story_key: str
     headline: str
@@ -103,14 +112,21 @@ class DigestStory(_Frozen):
     first_seen_at: datetime = Field(
         description="earliest detection of any copy; before the day means a continuing story"
     )
-    score: float = Field(description="the best match score among the copies")
+    score: float = Field(description="the best match score for the leading topic")
     outlets: int = Field(ge=1, description="distinct outlets that carried the story")
-    items: int = Field(ge=1, description="copies of the story matched to this topic")
+    items: int = Field(ge=1, description="copies of the story matched to any of the desk's topics")
     transcript: bool = Field(default=False, description="the leading copy is a transcript")
+    topics: list[DigestTag] = Field(
+        default_factory=list,
+        description="every topic of the desk the story matched, the leading topic first "
+        "(highest severity, then highest score), then the others in the same order",
+    )
     passages: list[DigestPassage] = Field(default_factory=list)
     also_reported_by: list[DigestCopy] = Field(default_factory=list)
     alerted: bool = Field(
-        default=False, description="an alert about it was sent to the desk by the end of the day"
+        default=False,
+        description="a sent alert of the desk (any topic, any channel) has the story's key, "
+        "sent before the end of the day",
     )
 
 
@@ -122,12 +138,23 @@ class DigestVolumePoint(_Frozen):
 
 
 class DigestTopic(_Frozen):
-    """One watched topic: its stories of the day, ranked, and its 14-day volume."""
+    """One watched topic: the stories it leads, ranked, its counts and its 14-day volume."""
 
     topic_id: str
     title: str
-    stories: list[DigestStory] = Field(default_factory=list)
-    alerts_sent: int = Field(default=0, ge=0, description="outbox rows sent during the day")
+    severity: Severity = Severity.MEDIUM
+    stories: list[DigestStory] = Field(
+        default_factory=list, description="the day's stories whose leading topic this is"
+    )
+    matched_stories: int = Field(
+        default=0,
+        ge=0,
+        description="the day's stories tagged with this topic, including those listed under "
+        "another (leading) topic",
+    )
+    alerts_sent: int = Field(
+        default=0, ge=0, description="the desk's sent outbox rows with this topic, sent that day"
+    )
     average_7d: float = Field(
         default=0.0, ge=0, description="mean stories per day over the 7 days before the day"
     )
@@ -140,8 +167,8 @@ class DigestTopic(_Frozen):
     suppressed_over_budget: int = Field(
         default=0,
         ge=0,
-        description="the desk's outbox rows created during the day with status `suppressed` "
-        "(alerts a budget held back); 0 while no budget suppresses anything",
+        description="the desk's outbox rows for this topic created during the day with status "
+        "`suppressed` (alerts a budget held back and carried by a burst summary)",
     )
 
 
@@ -163,20 +190,61 @@ class DigestSource(_Frozen):
     )
 
 
+class DigestRelease(_Frozen):
+    """Alerts held for quiet hours and the summary that carries them when quiet hours end."""
+
+    at: datetime | None = Field(
+        description="when the quiet-hours summary goes out (its due time) or went out (sent); "
+        "null when no summary row was found"
+    )
+    sent: bool = Field(default=False, description="the summary went out (on every channel)")
+    alerts: int = Field(ge=0, description="held alerts (outbox rows, one per channel)")
+    stories: int = Field(ge=0, description="distinct stories among them")
+
+
 class DigestSummary(_Frozen):
     """The numbers at the top of the digest."""
 
-    stories: int = Field(default=0, ge=0, description="distinct stories across the topics")
+    stories: int = Field(default=0, ge=0, description="distinct stories, each listed once")
     items: int = Field(default=0, ge=0, description="matched items detected during the day")
-    alerts_sent: int = Field(default=0, ge=0)
-    alerted_stories: int = Field(default=0, ge=0)
+    alerts_sent: int = Field(
+        default=0,
+        ge=0,
+        description="messages sent to the desk during the day: its sent outbox rows, one per "
+        "channel and message, summaries included",
+    )
+    alerted_stories: int = Field(
+        default=0, ge=0, description="listed stories with a sent alert of the desk"
+    )
     average_7d: float = Field(
         default=0.0, ge=0, description="mean distinct stories per day over the previous 7 days"
     )
     suppressed_duplicates: int = Field(
         default=0, ge=0, description="distinct items counted as duplicates under any topic"
     )
-    suppressed_over_budget: int = Field(default=0, ge=0, description="sum over the topics")
+    suppressed_over_budget: int = Field(
+        default=0,
+        ge=0,
+        description="the desk's outbox rows created during the day with status `suppressed`",
+    )
+    held_for_quiet_hours: int = Field(
+        default=0,
+        ge=0,
+        description="the desk's outbox rows created during the day with status `summarized`: "
+        "alerts held for quiet hours, carried by a quiet-hours summary",
+    )
+    quiet_releases: list[DigestRelease] = Field(
+        default_factory=list,
+        description="when the held alerts go out, one entry per quiet-hours summary time",
+    )
+    alerts_waiting: int = Field(
+        default=0,
+        ge=0,
+        description="the desk's alerts created during the day still pending or failed",
+    )
+    digest_only: bool = Field(
+        default=False, description="the desk reads only its digest: no alert is ever sent"
+    )
     sources_failed: int = Field(default=0, ge=0)
     sources_silent: int = Field(default=0, ge=0)
 
@@ -184,7 +252,7 @@ class DigestSummary(_Frozen):
 class Digest(_Frozen):
     """One desk's digest for one desk-local day (the JSON file is this model, dumped)."""
 
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = 3
     desk_id: str
     desk_name: str
     date: date

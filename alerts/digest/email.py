@@ -22,6 +22,10 @@ def digest_subject(d: Digest) -> str:
     """`[deskwatch] Korea desk digest 2024-12-18: 6 stories, 9 alerts sent`."""
     s = d.summary
     counts = f"{stories(s.stories)}, {plural(s.alerts_sent, 'alert')} sent"
+    if s.digest_only:
+        counts = f"{stories(s.stories)}, digest only"
+    elif s.held_for_quiet_hours:
+        counts += f", {s.held_for_quiet_hours} held for quiet hours"
     return one_line(f"[deskwatch] {d.desk_name} digest {d.date.isoformat()}: {counts}", SUBJECT_MAX)
 
 

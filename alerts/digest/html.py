@@ -21,6 +21,9 @@ def render_digest_html(d: Digest) -> str:
             title=txt.title(d),
             summary=txt.summary_line(d),
             suppressed=txt.suppressed_line(d),
+            alerts=txt.alerts_line(d, zone),
+            table_note=txt.TABLE_NOTE,
+            zone_line=txt.zone_line(d, zone),
             as_of=txt.as_of(d, zone),
             rows=_summary_rows(d),
             chart=chart_for(d),
@@ -60,7 +63,7 @@ def _topic_view(topic: DigestTopic, zone: tzinfo | None, day: date) -> dict[str,
     return {
         "anchor": f"topic-{topic.topic_id}",
         "title": one_line(topic.title),
-        "count": txt.stories(len(topic.stories)),
+        "count": txt.topic_count(topic),
         "stories": [_story_view(s, zone, day) for s in topic.stories],
     }
 
@@ -72,6 +75,7 @@ def _story_view(story: DigestStory, zone: tzinfo | None, day: date) -> dict[str,
         "url": safe_url(story.url),
         "meta": [m for m in meta if m != "alerted"],
         "alerted": story.alerted,
+        "tags": [(one_line(t.title), t.severity.value, f"{t.score:g}") for t in story.topics],
         "passages": [
             (highlight_runs(p), p.timestamp, safe_url(p.timestamp_url or ""))
             for p in story.passages

@@ -17,8 +17,10 @@ def render_digest_markdown(d: Digest) -> str:
     zone = txt.zone_of(d)
     lines = [f"# {_md(txt.title(d))}", "", _md(txt.summary_line(d)), ""]
     day = f"Desk-local day {d.date.isoformat()} ({_md(d.timezone)})"
-    lines.append(f"_{day} · {txt.as_of(d, zone)}._")
-    lines += ["", *_summary_table(d), "", _md(txt.suppressed_line(d))]
+    lines.append(f"_{day} · {_md(txt.zone_line(d, zone))} · {txt.as_of(d, zone)}._")
+    alerts = txt.alerts_line(d, zone)
+    lines += ["", _md(alerts)] if alerts else []
+    lines += ["", *_summary_table(d), "", _md(txt.TABLE_NOTE), "", _md(txt.suppressed_line(d))]
     if d.summary.stories == 0:
         lines += ["", "No stories for this day."]
     for topic in d.topics:
@@ -44,7 +46,7 @@ def _summary_table(d: Digest) -> list[str]:
 
 
 def _topic(topic: DigestTopic, zone: tzinfo | None, day: date) -> list[str]:
-    lines = ["", f"## {_md(topic.title)} — {txt.stories(len(topic.stories))}"]
+    lines = ["", f"## {_md(topic.title)} — {_md(txt.topic_count(topic))}"]
     if not topic.stories:
         lines += ["", "No stories."]
     for rank, story in enumerate(topic.stories, start=1):
@@ -56,6 +58,8 @@ def _story(rank: int, story: DigestStory, zone: tzinfo | None, day: date) -> lis
     headline = story.headline or "(untitled)"
     lines = ["", f"### {rank}. {_md_link(headline, story.url)}", ""]
     lines.append(" · ".join(_md(part) for part in txt.story_meta(story, zone, day)))
+    if story.topics:
+        lines += ["", f"Topics: {_md(txt.tags_line(story))}"]
     lines += [line for p in story.passages for line in ("", f"> {_passage(p)}")]
     if story.also_reported_by:
         lines += ["", f"Also reported by: {_others(story.also_reported_by, zone, day)}"]

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from alerts.delivery.policy import SUMMARY_PREFIX
 from alerts.digest.assemble import DayFacts, DayWindow, assemble_digest
 from alerts.digest.health import LOOKBACK, SourceCheck, source_health
+from alerts.digest.held import QUIET_PREFIX
 from alerts.digest.stories import MatchedRow
 from alerts.models import Digest, DigestSource, Passage
 from monitors.store import DigestReads, MatchedItem, Store, StoryMark
@@ -61,6 +63,9 @@ def _read(
         rows=sorted(matched, key=lambda r: (r.topic_id, r.order)),
         as_of=as_of,
         health=_health(reads, sources, as_of or end),
+        held=reads.held_alerts(desk.id, start, end, SUMMARY_PREFIX),
+        quiet=reads.quiet_summaries(desk.id, QUIET_PREFIX, start, end),
+        waiting=reads.waiting(desk.id, start, end, SUMMARY_PREFIX),
     )
 
 

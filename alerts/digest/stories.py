@@ -8,9 +8,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from urllib.parse import urlsplit, urlunsplit
 
-from alerts.models import DigestCopy, DigestPassage, DigestStory, DigestVolumePoint, Passage
+from alerts.models import (
+    DigestCopy,
+    DigestPassage,
+    DigestStory,
+    DigestTag,
+    DigestVolumePoint,
+    Passage,
+)
 from monitors.extract import transcript_timestamp_at
 from monitors.transcripts import TIMESTAMP_MARKER
+from seeds.models import Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +43,28 @@ class MatchedRow:
         return (self.detected_at, self.item_id)
 
 
+@dataclass(frozen=True, slots=True)
+class TopicInfo:
+    """What the digest needs of a desk topic to tag stories and pick the leading one."""
+
+    topic_id: str
+    title: str
+    severity: Severity
+
+
 def build_stories(
-    rows: Sequence[MatchedRow], alerted: set[str], transcripts: set[str]
+    rows: Sequence[MatchedRow],
+    alerted: set[str],
+    transcripts: set[str],
+    topics: Sequence[TopicInfo],
 ) -> list[DigestStory]:
-    """One topic's rows grouped by story key, each story led by its best copy, ranked."""
+    """Rows (of any of the desk's `topics`, in desk order) as stories, each once, ranked."""
     by_story: dict[str, list[MatchedRow]] = defaultdict(list)
     for row in rows:
         by_story[row.story_key].append(row)
-    stories = [make_story(copies, key in alerted, transcripts) for key, copies in by_story.items()]
+    stories = [
+        make_story(copies, key in alerted, transcripts, topics) for key, copies in by_story.items()
+    ]
     return sorted(stories, key=rank_key)
 
 
@@ -51,11 +73,30 @@ def rank_key(story: DigestStory) -> tuple[float, int, bool, datetime, str]:
     return (-story.score, -story.outlets, not story.alerted, story.first_seen_at, story.headline)
 
 
-def make_story(copies: Sequence[MatchedRow], alerted: bool, transcripts: set[str]) -> DigestStory:
-    """A story from its copies: the best-scoring (then earliest) copy leads."""
-    lead = min(copies, key=lambda r: (-r.score, r.order))
+def topic_tags(copies: Sequence[MatchedRow], topics: Sequence[TopicInfo]) -> list[DigestTag]:
+    """The topics the copies matched, leading first: highest severity, highest score, desk order."""
+    best: dict[str, float] = {}
+    for copy in copies:
+        best[copy.topic_id] = max(best.get(copy.topic_id, copy.score), copy.score)
+    order = {t.topic_id: n for n, t in enumerate(topics)}
+    tags = [
+        DigestTag(topic_id=t.topic_id, title=t.title, severity=t.severity, score=best[t.topic_id])
+        for t in topics
+        if t.topic_id in best
+    ]
+    return sorted(tags, key=lambda t: (-t.severity.rank, -t.score, order[t.topic_id]))
+
+
+def make_story(
+    copies: Sequence[MatchedRow], alerted: bool, transcripts: set[str], topics: Sequence[TopicInfo]
+) -> DigestStory:
+    """A story from its copies: the leading topic's best-scoring (then earliest) copy leads."""
+    tags = topic_tags(copies, topics)
+    leading = [c for c in copies if c.topic_id == tags[0].topic_id] if tags else list(copies)
+    lead = min(leading, key=lambda r: (-r.score, r.order))
+    distinct = {c.item_id: c for c in copies}  # one row per topic it matched: one copy
     others: dict[str, MatchedRow] = {}
-    for copy in sorted(copies, key=lambda r: r.order):
+    for copy in sorted(distinct.values(), key=lambda r: r.order):
         if copy.outlet != lead.outlet and copy.outlet not in others:
             others[copy.outlet] = copy
     return DigestStory(
@@ -69,8 +110,9 @@ def make_story(copies: Sequence[MatchedRow], alerted: bool, transcripts: set[str
         first_seen_at=min(c.detected_at for c in copies),
         score=lead.score,
         outlets=1 + len(others),
-        items=len(copies),
+        items=len(distinct),
         transcript=lead.source_id in transcripts,
+        topics=tags,
         passages=[timestamp_passage(p, lead.url) for p in _distinct(lead.passages)],
         also_reported_by=[
             DigestCopy(
@@ -99,7 +141,7 @@ def _distinct(passages: Sequence[Passage]) -> list[Passage]:
 
 
 def duplicate_items(rows: Iterable[MatchedRow], start: datetime, end: datetime) -> set[int]:
-    """Items detected in [start, end) whose story already had an earlier item (same topic)."""
+    """Items detected in [start, end) whose story already had an earlier item (among `rows`)."""
     earliest: dict[str, tuple[datetime, int]] = {}
     window: list[MatchedRow] = []
     for row in rows:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.delivery.render import one_line
-from alerts.models import Digest, DigestSource, DigestStory, DigestTopic, DigestVolumePoint
+from alerts.models import (
+    Digest,
+    DigestRelease,
+    DigestSource,
+    DigestStory,
+    DigestTopic,
+    DigestVolumePoint,
+)
 from monitors.models import SourceStatus
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -29,6 +36,24 @@ def when(moment: datetime | None, zone: tzinfo | None, day: date | None = None) 
     name = moment.tzname() or ""
     text = moment.strftime("%H:%M") if moment.date() == day else moment.strftime("%Y-%m-%d %H:%M")
     return f"{text} {name}".rstrip()
+
+
+def zone_line(d: Digest, zone: tzinfo | None) -> str:
+    """`times in KST, UTC+09:00`; both names and offsets when the day changes them (DST)."""
+    if zone is None:
+        return "times in UTC, UTC+00:00"
+    ends = [d.window_start.astimezone(zone), (d.window_end - timedelta(seconds=1)).astimezone(zone)]
+    names = list(dict.fromkeys(m.tzname() or d.timezone for m in ends))
+    offsets = list(dict.fromkeys(_offset(m) for m in ends))
+    return f"times in {'/'.join(names)}, UTC{'/'.join(offsets)}"
+
+
+def _offset(moment: datetime) -> str:
+    """`+09:00`, `-03:30`, `+00:00`."""
+    delta = moment.utcoffset() or timedelta(0)
+    sign = "-" if delta < timedelta(0) else "+"
+    minutes = abs(int(delta.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def as_of(d: Digest, zone: tzinfo | None) -> str:
@@ -73,19 +98,31 @@ def sparkline(points: list[DigestVolumePoint]) -> str:
     return "".join(_BARS[round(p.stories / peak * (len(_BARS) - 1))] for p in points)
 
 
+TABLE_NOTE = (
+    "Stories per topic count every story tagged with the topic; a story matching several "
+    "topics is listed once, under its leading topic (highest severity, then score)."
+)
+
+
+def topic_count(topic: DigestTopic) -> str:
+    """`2 stories`, or `2 stories (and 1 listed under another topic)`."""
+    elsewhere = topic.matched_stories - len(topic.stories)
+    text = stories(len(topic.stories))
+    if elsewhere > 0:
+        text += f" (and {elsewhere} listed under another topic)"
+    return text
+
+
 def today(topic: DigestTopic) -> int:
-    """Stories listed under the topic for the day."""
-    return len(topic.stories)
+    """The day's stories tagged with the topic, those listed under another topic included."""
+    return topic.matched_stories
 
 
 def summary_line(d: Digest) -> str:
     """`6 stories (7-day average 1.4 a day, +329%) · 9 alerts sent · 2 sources need attention.`"""
     s = d.summary
     avg = f"7-day average {s.average_7d:g} a day, {change(s.stories, s.average_7d)}"
-    alerts = f"{plural(s.alerts_sent, 'alert')} sent"
-    if s.alerted_stories:
-        alerts += f" about {stories(s.alerted_stories)}"
-    parts = [f"{stories(s.stories)} ({avg})", alerts]
+    parts = [f"{stories(s.stories)} ({avg})", alerts_phrase(d)]
     problems = len(problem_sources(d))
     parts.append(
         f"{plural(problems, 'source')} {'needs' if problems == 1 else 'need'} attention"
@@ -95,12 +132,56 @@ def summary_line(d: Digest) -> str:
     return " · ".join(parts) + "."
 
 
+def alerts_phrase(d: Digest) -> str:
+    """`9 alerts sent about 5 stories`, with the reason whenever none was sent."""
+    s = d.summary
+    if s.digest_only:
+        return "no alerts (digest-only desk)"
+    text = f"{plural(s.alerts_sent, 'alert')} sent"
+    if s.alerted_stories:
+        text += f" about {stories(s.alerted_stories)}"
+    held = [f"{s.held_for_quiet_hours} held for quiet hours"] if s.held_for_quiet_hours else []
+    if s.alerts_sent == 0 and s.suppressed_over_budget:
+        held.append(f"{s.suppressed_over_budget} over budget")
+    if s.alerts_sent == 0 and s.alerts_waiting:
+        held.append(f"{s.alerts_waiting} waiting for delivery")
+    if held:
+        return f"{text}, {', '.join(held)}"
+    if s.alerts_sent == 0 and s.stories:
+        return f"{text} (no alert was due under the desk's rules)"
+    return text
+
+
+def alerts_line(d: Digest, zone: tzinfo | None) -> str | None:
+    """Why alerts were not sent at once: digest-only, held for quiet hours, waiting."""
+    s = d.summary
+    if s.digest_only:
+        return "Digest-only desk: its alerts are never sent; every story is listed here."
+    parts = [_release(r, zone, d.date) for r in s.quiet_releases]
+    if s.alerts_waiting:
+        waiting = plural(s.alerts_waiting, "alert")
+        parts.append(f"{waiting} waiting for delivery (pending or failed)")
+    return ("Alerts: " + " · ".join(parts) + ".") if parts else None
+
+
+def _release(release: DigestRelease, zone: tzinfo | None, day: date) -> str:
+    """`14 alerts about 7 stories held for quiet hours go out at 07:00 KST`."""
+    held = f"{plural(release.alerts, 'alert')} about {stories(release.stories)}"
+    held += " held for quiet hours"
+    if release.at is None:
+        return f"{held} (no quiet-hours summary found)"
+    verb = "went" if release.sent else ("goes" if release.alerts == 1 else "go")
+    return f"{held} {verb} out at {when(release.at, zone, day)}"
+
+
 def suppressed_line(d: Digest) -> str:
     """What was held back: later copies of known stories, alerts over budget."""
     s = d.summary
     dupes = plural(s.suppressed_duplicates, "duplicate copy", "duplicate copies")
-    budget = plural(s.suppressed_over_budget, "alert")
-    return f"Suppressed: {dupes} of stories already seen · {budget} over budget."
+    budget = f"{plural(s.suppressed_over_budget, 'alert')} over budget"
+    if s.suppressed_over_budget:
+        budget += " (listed in the hour's burst summary)"
+    return f"Suppressed: {dupes} of stories already seen · {budget}."
 
 
 def problem_sources(d: Digest) -> list[DigestSource]:
@@ -122,6 +203,13 @@ def story_meta(story: DigestStory, zone: tzinfo | None, day: date) -> list[str]:
     if story.alerted:
         meta.append("alerted")
     return meta
+
+
+def tags_line(story: DigestStory) -> str:
+    """`Arms transfers (high, score 9) · Troop deployment (medium, score 5)`."""
+    return " · ".join(
+        f"{one_line(t.title)} ({t.severity}, score {t.score:g})" for t in story.topics
+    )
 
 
 def source_line(source: DigestSource, zone: tzinfo | None) -> str:

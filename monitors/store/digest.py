@@ -12,7 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from monitors.store.engine import aware, utc
-from monitors.store.rows import MatchedItem, OutboxStatus, SourceState, StoryMark
+from monitors.store.rows import (
+    HeldAlert,
+    MatchedItem,
+    OutboxStatus,
+    QuietSummary,
+    SourceState,
+    StoryMark,
+)
 from monitors.store.schema import items, matches, outbox, source_state
 from monitors.store.sources import read_source_states
 
@@ -64,6 +71,50 @@ class DigestReads:
             .group_by(outbox.c.topic_id)
         )
         return Counter({topic: int(count) for topic, count in self._conn.execute(query)})
+
+    def held_alerts(
+        self, desk_id: str, start: datetime, end: datetime, skip_prefix: str
+    ) -> list[HeldAlert]:
+        """The desk's alerts created in [start, end) and held for quiet hours (`summarized`)."""
+        query = sa.select(outbox.c.channel, outbox.c.story_key, outbox.c.created_at).where(
+            outbox.c.desk_id == desk_id,
+            outbox.c.status == OutboxStatus.SUMMARIZED,
+            outbox.c.created_at >= start,
+            outbox.c.created_at < end,
+            sa.not_(outbox.c.story_key.startswith(skip_prefix)),
+        )
+        rows = self._conn.execute(query)
+        return [HeldAlert(r.channel, r.story_key, aware(r.created_at)) for r in rows]
+
+    def quiet_summaries(
+        self, desk_id: str, prefix: str, since: datetime, end: datetime
+    ) -> list[QuietSummary]:
+        """The desk's summary rows keyed `prefix…`, begun before `end` and due from `since` on."""
+        query = sa.select(
+            outbox.c.channel, outbox.c.status, outbox.c.next_attempt_at, outbox.c.sent_at
+        ).where(
+            outbox.c.desk_id == desk_id,
+            outbox.c.story_key.startswith(prefix),
+            outbox.c.created_at < end,
+            outbox.c.next_attempt_at >= since,
+        )
+        return [
+            QuietSummary(
+                r.channel, OutboxStatus(r.status), aware(r.next_attempt_at), utc(r.sent_at)
+            )
+            for r in self._conn.execute(query)
+        ]
+
+    def waiting(self, desk_id: str, start: datetime, end: datetime, skip_prefix: str) -> int:
+        """The desk's alerts created in [start, end) still pending, being sent, or failed."""
+        query = sa.select(sa.func.count()).where(
+            outbox.c.desk_id == desk_id,
+            outbox.c.status.in_((OutboxStatus.PENDING, OutboxStatus.CLAIMED, OutboxStatus.FAILED)),
+            outbox.c.created_at >= start,
+            outbox.c.created_at < end,
+            sa.not_(outbox.c.story_key.startswith(skip_prefix)),
+        )
+        return int(self._conn.execute(query).scalar() or 0)
 
     def story_items(
         self, topic_ids: Sequence[str], keys: Sequence[str], end: datetime

@@ -111,3 +111,22 @@ class MatchedItem:
     detected_at: datetime
     score: float
     evidence_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeldAlert:
+    """An alert held for quiet hours (`summarized`): its channel, story and when it was queued."""
+
+    channel: str
+    story_key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QuietSummary:
+    """A quiet-hours summary row: due when quiet hours end; `sent_at` once it went out."""
+
+    channel: str
+    status: OutboxStatus
+    due_at: datetime
+    sent_at: datetime | None

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from alerts.delivery.channels import FileChannel
 from alerts.delivery.outbox import deliver_pending
 from alerts.digest.read import build_digest, day_window
-from alerts.digest.writer import write_digest
+from alerts.digest.writer import render_digest_markdown, write_digest
 from alerts.models import Digest, DigestStory
 from flows.cli import main
 from flows.local.replay import ReplaySite, write_demo_sources
@@ -178,8 +178,16 @@ def _write_history(store: Store) -> None:
     store.record_check("demo-quiet", "ok", "ok", "", CLOCK)
 
 
-def _stories(d: Digest) -> dict[tuple[str, str], DigestStory]:
-    return {(t.topic_id, s.story_key): s for t in d.topics for s in t.stories}
+def _stories(d: Digest) -> dict[str, DigestStory]:
+    """The listed stories by key; each is listed once."""
+    listed = [s for t in d.topics for s in t.stories]
+    assert len({s.story_key for s in listed}) == len(listed), "a story is listed twice"
+    return {s.story_key: s for s in listed}
+
+
+def _tagged(d: Digest) -> set[tuple[str, str]]:
+    """(topic, story key) for every topic tag of every listed story."""
+    return {(t.topic_id, s.story_key) for s in _stories(d).values() for t in s.topics}
 
 
 @pytest.mark.parametrize("desk_id", ["korea-desk", "diplomacy-desk"])
@@ -196,14 +204,34 @@ def test_every_alerted_story_appears(world: World, desk_id: str) -> None:
     assert sent, "the fixture run must have alerted this desk"
     stories = _stories(digest)
     for topic_id, story_key in sent:
-        assert (topic_id, story_key) in stories
-        assert stories[topic_id, story_key].alerted
-    assert digest.summary.alerts_sent == len(sent)
+        assert (topic_id, story_key) in _tagged(digest)
+        assert stories[story_key].alerted
+    assert digest.summary.alerts_sent == len(sent)  # messages, one per row
     assert digest.summary.alerted_stories == len({k for _, k in sent})
 
 
+@pytest.mark.parametrize("desk_id", ["korea-desk", "diplomacy-desk"])
+def test_a_story_matching_several_topics_is_listed_once_with_its_tags(
+    world: World, desk_id: str
+) -> None:
+    digest = world.digest(desk_id)
+    stories = _stories(digest)
+    several = [s for s in stories.values() if len(s.topics) > 1]
+    assert several, "the replay site has stories that match two of the desk's topics"
+    severity = {t.id: t.severity.rank for t in world.seeds.topics}
+    for story in several:
+        lead = story.topics[0]
+        assert story in next(t for t in digest.topics if t.topic_id == lead.topic_id).stories
+        ranks = [(severity[t.topic_id], t.score) for t in story.topics]
+        assert ranks == sorted(ranks, reverse=True)  # severity first, then score
+    for topic in digest.topics:
+        tagged = [s for s in stories.values() if topic.topic_id in {t.topic_id for t in s.topics}]
+        assert topic.matched_stories == len(tagged) >= len(topic.stories)
+    assert digest.summary.stories == len(stories)
+
+
 def test_a_story_alerted_today_from_yesterdays_copies_is_listed(world: World) -> None:
-    story = _stories(world.digest("korea-desk"))["pyongyang-moscow-ties", "yesterday"]
+    story = _stories(world.digest("korea-desk"))["yesterday"]
     assert story.alerted and story.first_seen_at < CLOCK - timedelta(hours=12)
 
 
@@ -219,7 +247,7 @@ def test_items_are_grouped_into_stories(world: World) -> None:
     assert syndicated, "the artillery-shells story runs on two replay outlets: one story"
     outlets = {syndicated[0].outlet} | {o.outlet for o in syndicated[0].also_reported_by}
     assert len(outlets) == syndicated[0].outlets
-    continuing = _stories(digest)["arms-transfers", "continuing"]
+    continuing = _stories(digest)["continuing"]
     assert continuing.items == 2 and continuing.outlets == 2
     assert continuing.first_seen_at == CLOCK - timedelta(days=2)
     assert arms.suppressed_duplicates >= 1  # today's copy of a story first seen before
@@ -258,8 +286,8 @@ def test_the_chart_has_fourteen_daily_points_per_topic(world: World, tmp_path: P
 
 def test_each_desk_reads_its_own_local_day(world: World) -> None:
     korea, diplomacy = world.digest("korea-desk"), world.digest("diplomacy-desk")
-    assert ("pyongyang-moscow-ties", "late-evening") not in _stories(korea)
-    assert ("pyongyang-moscow-ties", "late-evening") in _stories(diplomacy)
+    assert "late-evening" not in _stories(korea)
+    assert "late-evening" in _stories(diplomacy)
     assert korea.data_as_of == korea.window_end  # later data exists: capped at the day's end
     assert diplomacy.data_as_of == LATE
 
@@ -369,14 +397,111 @@ def test_builds_the_same_digest_on_sqlite_and_postgresql(database_url: str) -> N
         digest = build_digest(store, korea, seeds.topics, seeds.sources, DAY)
     finally:
         store.dispose()
-    stories = _stories(digest)
-    assert set(stories) == {
+    assert _tagged(digest) == {
         ("arms-transfers", "continuing"),
         ("pyongyang-moscow-ties", "yesterday"),
     }
-    assert stories["arms-transfers", "continuing"].first_seen_at == CLOCK - timedelta(days=2)
-    assert stories["pyongyang-moscow-ties", "yesterday"].alerted
+    stories = _stories(digest)
+    assert stories["continuing"].first_seen_at == CLOCK - timedelta(days=2)
+    assert stories["yesterday"].alerted
     troops = next(t for t in digest.topics if t.topic_id == "troop-deployment")
     assert [p.stories for p in troops.volume[4:13]] == [1] * 9
     assert digest.summary.suppressed_over_budget == 1
     assert digest.data_as_of == digest.window_end
+
+
+# --- quiet hours and one alert row per story -------------------------------------------------
+
+QUIET_END = datetime(2024, 12, 19, 4, 0, tzinfo=UTC)  # 07:00 on Dec 19 in Moscow
+LAST_NIGHT_END = datetime(2024, 12, 18, 4, 0, tzinfo=UTC)  # 07:00 on Dec 18 in Moscow
+
+
+def _row(store: Store, channel: str, topic: str, story: str, status: str, **at: datetime) -> None:
+    """One diplomacy-desk outbox row keyed `desk|channel|story` (one per story and channel)."""
+    created = at.get("created", CLOCK)
+    with database(store) as conn:
+        conn.execute(
+            outbox.insert().values(
+                alert_key=f"diplomacy-desk|{channel}|{story}",
+                desk_id="diplomacy-desk",
+                channel=channel,
+                topic_id=topic,
+                story_key=story,
+                payload_json="{}",
+                status=status,
+                attempts=1 if status == "sent" else 0,
+                next_attempt_at=at.get("due", created),
+                created_at=created,
+                sent_at=at.get("sent"),
+            )
+        )
+
+
+def _quiet_night(store: Store) -> None:
+    """The diplomacy desk (quiet 23:00-07:00 Moscow) on Dec 18, per channel: one story matching
+    both its topics alerted at 10:05 (one row per story); one alert held at 03:30 and carried by
+    the 07:00 summary, sent; three held at 23:30 for the summary due at 07:00 on Dec 19."""
+    morning = datetime(2024, 12, 18, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
+    text = "Seoul and Moscow talk about Pyongyang"
+    evidence = (Evidence(text, 0, len(text), ((0, 5),)),)
+    both = [
+        TopicMatch("seoul-moscow", 5.0, "medium", evidence),
+        TopicMatch("pyongyang-moscow-ties", 8.0, "medium", evidence),
+    ]
+    item = NewItem(
+        source_id="wire",
+        item_key="talks",
+        url="https://wire.example/talks",
+        canonical_url="https://wire.example/talks",
+        title="Talks",
+        outlet="Wire",
+        published=None,
+        detected_at=morning,
+        fingerprint="talks",
+        story_key="talks",
+    )
+    store.record_item(item, both, [])
+    night = datetime(2024, 12, 18, 0, 30, tzinfo=UTC)  # 03:30 in Moscow
+    late = datetime(2024, 12, 18, 20, 30, tzinfo=UTC)  # 23:30 in Moscow
+    for n in range(3):
+        _record(store, "wire", f"late-{n}", f"late-{n}", "seoul-moscow", late)
+    last = f"summary:quiet-{LAST_NIGHT_END:%Y-%m-%dT%H:%MZ}"
+    upcoming = f"summary:quiet-{QUIET_END:%Y-%m-%dT%H:%MZ}"
+    for channel in ("slack", "file"):
+        sent = morning + timedelta(minutes=5)
+        _row(store, channel, "pyongyang-moscow-ties", "talks", "sent", sent=sent)
+        _row(store, channel, "seoul-moscow", "night", "summarized", created=night)
+        gone = LAST_NIGHT_END + timedelta(seconds=3)
+        _row(store, channel, "*", last, "sent", created=night, due=LAST_NIGHT_END, sent=gone)
+        for n in range(3):
+            _row(store, channel, "seoul-moscow", f"late-{n}", "summarized", created=late)
+        _row(store, channel, "*", upcoming, "pending", created=late, due=QUIET_END)
+
+
+def test_held_alerts_and_per_story_rows_on_sqlite_and_postgresql(database_url: str) -> None:
+    store = Store(create_engine(database_url))
+    try:
+        _quiet_night(store)
+        seeds = load_seeds(None, None, None)
+        desk = next(d for d in seeds.desks if d.id == "diplomacy-desk")
+        digest = build_digest(store, desk, seeds.topics, seeds.sources, DAY)
+    finally:
+        store.dispose()
+    talks = _stories(digest)["talks"]
+    assert talks.alerted and [t.topic_id for t in talks.topics] == [
+        "pyongyang-moscow-ties",  # same severity: the better score leads
+        "seoul-moscow",
+    ]
+    seoul, ties = digest.topics  # desks.yaml order
+    assert [s.story_key for s in ties.stories] == ["talks"]
+    assert (ties.matched_stories, seoul.matched_stories) == (1, 4)
+    s = digest.summary
+    assert (s.alerts_sent, s.alerted_stories) == (4, 1)  # two alerts and two summaries sent
+    assert s.held_for_quiet_hours == 8
+    went, waits = s.quiet_releases
+    assert (went.sent, went.at, went.alerts) == (True, LAST_NIGHT_END + timedelta(seconds=3), 2)
+    assert (waits.sent, waits.at, waits.alerts, waits.stories) == (False, QUIET_END, 6, 3)
+    md = render_digest_markdown(digest)
+    assert "6 alerts about 3 stories held for quiet hours go out at 2024-12-19 07:00 MSK" in md
+    assert "2 alerts about 1 story held for quiet hours went out at 07:00 MSK" in md
+    assert "times in MSK, UTC+03:00" in md

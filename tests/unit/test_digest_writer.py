@@ -27,6 +27,7 @@ from alerts.digest.email import (
 from alerts.digest.health import SourceCheck, silence_threshold, source_health
 from alerts.digest.stories import (
     MatchedRow,
+    TopicInfo,
     average_before_last,
     build_stories,
     daily_volume,
@@ -51,11 +52,12 @@ from alerts.models import (
     DigestSource,
     DigestStory,
     DigestSummary,
+    DigestTag,
     DigestTopic,
     DigestVolumePoint,
     Passage,
 )
-from seeds.models import DeskSpec, SourceSpec
+from seeds.models import DeskSpec, Severity, SourceSpec
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = date(2025, 3, 4)
@@ -94,6 +96,9 @@ def make_story(**changes: Any) -> DigestStory:
                 detected_at=SEEN + timedelta(hours=1),
             )
         ],
+        "topics": [
+            DigestTag(topic_id="arms-transfers", title="Arms transfers", severity="high", score=9.0)
+        ],
         "alerted": True,
     }
     fields.update(changes)
@@ -125,6 +130,7 @@ def make_digest(**changes: Any) -> Digest:
                 topic_id="arms-transfers",
                 title="Arms transfers",
                 stories=[make_story()],
+                matched_stories=1,
                 alerts_sent=2,
                 average_7d=0.29,
                 volume=volume(1, 0, 1),
@@ -227,6 +233,8 @@ def test_markdown_content() -> None:
         "### 1. [Pyongyang ships artillery shells to Moscow](https://news.example.org/shells)" in md
     )
     assert "Example News · 10:30 KST · score 9 · 2 outlets · alerted" in md
+    assert "Topics: Arms transfers (high, score 9)" in md
+    assert "_Desk-local day 2025-03-04 (Asia/Seoul) · times in KST, UTC+09:00 ·" in md
     assert "> Millions of **artillery shells** crossed the border." in md
     assert "Also reported by: [Other Wire](https://wire.example.net/x) (11:30 KST)" in md
     assert "## Seoul-Moscow relations — 0 stories\n\nNo stories." in md
@@ -471,10 +479,15 @@ def test_json_schema_documents_the_fields() -> None:
     assert schema["title"] == "Digest"
     story = schema["$defs"]["DigestStory"]["properties"]
     assert "description" in story["outlets"] and "description" in story["alerted"]
-    assert schema["properties"]["schema_version"]["const"] == 2
+    assert schema["properties"]["schema_version"]["const"] == 3
+    assert "description" in story["topics"]
+    assert "description" in schema["$defs"]["DigestTopic"]["properties"]["matched_stories"]
 
 
 # --- stories ---------------------------------------------------------------------------------
+
+
+ARMS = TopicInfo("arms-transfers", "Arms transfers", Severity.HIGH)
 
 
 def row(item_id: int, story: str, outlet: str, score: float, minutes: int, **kw: Any) -> MatchedRow:
@@ -505,7 +518,7 @@ def test_copies_of_a_story_become_one_story_led_by_the_best_copy() -> None:
         row(6, "drones", "Post", 3.0, 7),
         row(7, "talks", "Post", 2.0, 1),
     ]
-    stories = build_stories(rows, alerted={"talks"}, transcripts=set())
+    stories = build_stories(rows, alerted={"talks"}, transcripts=set(), topics=[ARMS])
     assert [s.story_key for s in stories] == ["drones", "shells", "talks"]  # score, then outlets
     shells = stories[1]
     assert (shells.outlet, shells.score, shells.items, shells.outlets) == ("Daily", 9.0, 3, 2)
