@@ -216,10 +216,17 @@ ClockTime = Annotated[str, AfterValidator(_clock_time)]
 
 
 class QuietHours(_Strict):
-    """Local times between which alerts are held; `start` after `end` wraps past midnight."""
+    """Local times between which alerts are held; `start` after `end` wraps past midnight.
+
+    `except` (a Python keyword, hence `except_severity`): alerts of this severity or above are
+    sent at once even inside quiet hours.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     start: ClockTime
     end: ClockTime
+    except_severity: Severity | None = Field(default=None, alias="except")
 
     @model_validator(mode="after")
     def _not_empty(self) -> QuietHours:
@@ -234,6 +241,11 @@ class QuietHours(_Strict):
     @property
     def end_time(self) -> time:
         return time.fromisoformat(self.end)
+
+    def lets_through(self, severity: Severity) -> bool:
+        """Whether an alert of this severity breaks through the quiet hours."""
+        floor = self.except_severity
+        return floor is not None and severity.rank >= floor.rank
 
 
 class AlertBudget(_Strict):

@@ -235,6 +235,10 @@ def test_the_digest_only_example_in_the_comment_loads(tmp_path: Path) -> None:
         ),
         ("    min_severity: urgent\n", "desks[0] (id=night-desk).min_severity"),
         (
+            "    quiet_hours: {start: '23:00', end: '07:00', except: urgent}\n",
+            "desks[0] (id=night-desk).quiet_hours.except",
+        ),
+        (
             "    budget: {per_hour: 5, topics: {seoul-moscow: 1}}\n",
             "desks[0] (id=night-desk): budget.topics",
         ),
