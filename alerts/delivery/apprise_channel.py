@@ -45,7 +45,7 @@ def render_notice(alert: AlertMessage) -> Notice:
     """The email's subject and text part (already Markdown: `**` highlights, `>` quotes)."""
     message = email_message(alert, _UNUSED_SENDER)
     text = message.get_body(preferencelist=("plain",))
-    body = str(text.get_content()) if text is not None else ""
+    body = str(text.get_content()).strip() if text is not None else ""
     title = one_line(str(message["Subject"]))
     return Notice(title, body, urgent=alert.severity is Severity.HIGH)
 
