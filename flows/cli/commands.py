@@ -246,5 +246,5 @@ def _as_sent(alert: AlertMessage, settings: Settings) -> str:
         return email_message(alert, sender).as_bytes().decode("utf-8", "replace")
     if alert.channel is ChannelKind.APPRISE:
         notice = render_notice(alert)
-        return f"title: {notice.title}\n\n{notice.body}"
+        return f"title: {notice.title}\n\n{notice.body}\n"
     return slack_json(alert)  # Slack, and the file channel's .slack.json
