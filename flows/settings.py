@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     slack_webhook_url: SecretStr | None = None
     # Named webhooks for desks.yaml `webhook:` names, as JSON: {"korea-desk": "https://..."}
     slack_webhooks: dict[str, SecretStr] = Field(default_factory=dict)
+    # Apprise URLs for desks.yaml `kind: apprise` channels' `target:` names, as JSON:
+    # {"ops-teams": "msteams://…", "night-telegram": "tgram://…"}. They hold tokens: secrets.
+    apprise_urls: dict[str, SecretStr] = Field(default_factory=dict)
     allow_private_networks: bool = False
     fetch_timeout_s: float = Field(default=20.0, gt=0)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
@@ -65,6 +68,10 @@ class Settings(BaseSettings):
         if name and name in self.slack_webhooks:
             return self.slack_webhooks[name]
         return self.slack_webhook_url
+
+    def apprise_url_for(self, target: str | None) -> SecretStr | None:
+        """The Apprise URL an apprise channel's `target:` names; None when there is none."""
+        return self.apprise_urls.get(target) if target else None
 
 
 def load_settings() -> Settings:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from alerts.delivery.apprise_channel import AppriseChannel
 from alerts.delivery.channels import (
     Channel,
     EmailTransport,
@@ -28,7 +29,7 @@ from alerts.delivery.routing import plan_alerts
 from alerts.models import AlertMessage
 from flows.settings import SECRET_BLOCK_PREFIX, Settings, load_settings
 from monitors.dedup import DedupPolicy
-from monitors.errors import SettingsError
+from monitors.errors import DeliveryError, SettingsError
 from monitors.fetch import Fetcher, FetchPolicy
 from monitors.match import Matcher
 from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
@@ -59,11 +60,13 @@ def resolve_secrets(settings: Settings) -> Settings:
         value = getattr(settings, name)
         if value is not None and _is_reference(value):
             updates[name] = _secret_block(value, f"DESKWATCH_{name.upper()}")
-    if any(_is_reference(v) for v in settings.slack_webhooks.values()):
-        updates["slack_webhooks"] = {
-            k: _secret_block(v, f"DESKWATCH_SLACK_WEBHOOKS[{k}]") if _is_reference(v) else v
-            for k, v in settings.slack_webhooks.items()
-        }
+    for name in ("slack_webhooks", "apprise_urls"):
+        named: dict[str, SecretStr] = getattr(settings, name)
+        if any(_is_reference(v) for v in named.values()):
+            updates[name] = {
+                k: _secret_block(v, f"DESKWATCH_{name.upper()}[{k}]") if _is_reference(v) else v
+                for k, v in named.items()
+            }
     state_url = updates.get("state_url")
     if isinstance(state_url, SecretStr) and not state_url.get_secret_value().startswith(
         ("sqlite:", "postgresql")
@@ -148,7 +151,18 @@ class Runtime:
             url = webhook.get_secret_value()
             # Keyed by URL, not by name: Slack limits each webhook, whatever desks share it.
             return self._cached(("slack", url), lambda: self._slack_channel(url))
+        if alert.channel is ChannelKind.APPRISE:
+            return self._apprise_channel(alert.webhook)  # an apprise channel's `target:`
         return self._cached(("file", ""), lambda: FileChannel(settings.outbox_dir))
+
+    def _apprise_channel(self, target: str | None) -> Channel:
+        url = self.settings.apprise_url_for(target)
+        if target is None or url is None:
+            # Checked when the run starts; an alert queued before desks.yaml changed gets here.
+            raise DeliveryError(f"DESKWATCH_APPRISE_URLS: no URL for target {target!r}")
+        secret = url.get_secret_value()
+        # Keyed by URL: several targets (or desks) naming one service share its channel.
+        return self._cached(("apprise", secret), lambda: AppriseChannel(target, secret))
 
     def _cached(self, key: tuple[str, str], make: Callable[[], Channel]) -> Channel:
         with _CHANNEL_LOCK:
@@ -197,9 +211,22 @@ def build_fetcher(settings: Settings) -> Fetcher:
     )
 
 
+def check_apprise_targets(settings: Settings, seeds: Seeds) -> None:
+    """Every apprise channel's target has a URL in settings; else a one-line settings error."""
+    for desk in seeds.desks:
+        for target in (c.target for c in desk.channels if c.target is not None):
+            if settings.apprise_url_for(target) is None:
+                known = ", ".join(sorted(settings.apprise_urls)) or "none"
+                raise SettingsError(
+                    f"DESKWATCH_APPRISE_URLS: no URL for target {target!r} of desk {desk.id!r} "
+                    f"(known: {known})"
+                )
+
+
 def build_runtime(settings: Settings, seeds: Seeds) -> Runtime:
     """The adapters of one run; `secret-block:` settings are looked up in Prefect first."""
     settings = resolve_secrets(settings)
+    check_apprise_targets(settings, seeds)
     store = open_store(settings)
     return Runtime(
         settings=settings,

@@ -179,19 +179,42 @@ class TopicsFile(_Strict):
 
 
 class ChannelKind(StrEnum):
-    """Where a desk reads its alerts: email, a Slack webhook, or files (for tests and demos)."""
+    """Where a desk reads its alerts: email, a Slack webhook, files (for tests and demos), or any
+    service Apprise reaches (Teams, Telegram, Discord, Mattermost, a JSON webhook…)."""
 
     EMAIL = "email"
     SLACK = "slack"
     FILE = "file"
+    APPRISE = "apprise"
 
 
 class ChannelSpec(_Strict):
-    """Where a desk's alerts go; transports (SMTP server, webhook URL) come from settings."""
+    """Where a desk's alerts go; transports (SMTP server, webhook URL) come from settings.
+
+    An apprise channel's `target:` names its URL in DESKWATCH_APPRISE_URLS. It is kept in
+    `webhook`, the field each alert carries as the name of its destination in settings.
+    """
 
     kind: ChannelKind
     to: list[str] = Field(default_factory=list)
     webhook: Slug | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _target_is_the_apprise_destination(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        apprise = data.get("kind") == ChannelKind.APPRISE
+        if "target" in data and not apprise:
+            raise ValueError("'target' names an Apprise URL: only for kind: apprise")
+        if apprise and "target" in data and "webhook" in data:
+            raise ValueError("an apprise channel names its 'target', not a 'webhook'")
+        if apprise and "target" in data:
+            data = {k: v for k, v in data.items() if k != "target"} | {"webhook": data["target"]}
+        # A dumped spec comes back with `webhook`: accepted, so specs survive a round trip.
+        if apprise and not data.get("webhook"):
+            raise ValueError("an apprise channel needs a 'target' (its name in settings)")
+        return data
 
     @model_validator(mode="after")
     def _email_needs_recipients(self) -> ChannelSpec:
@@ -201,6 +224,11 @@ class ChannelSpec(_Strict):
             if not re.match(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", address):
                 raise ValueError(f"{address!r} is not an email address")
         return self
+
+    @property
+    def target(self) -> str | None:
+        """The Apprise URL's name in settings, for an apprise channel."""
+        return self.webhook if self.kind is ChannelKind.APPRISE else None
 
 
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
@@ -216,10 +244,17 @@ ClockTime = Annotated[str, AfterValidator(_clock_time)]
 
 
 class QuietHours(_Strict):
-    """Local times between which alerts are held; `start` after `end` wraps past midnight."""
+    """Local times between which alerts are held; `start` after `end` wraps past midnight.
+
+    `except` (a Python keyword, hence `except_severity`): alerts of this severity or above are
+    sent at once even inside quiet hours.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     start: ClockTime
     end: ClockTime
+    except_severity: Severity | None = Field(default=None, alias="except")
 
     @model_validator(mode="after")
     def _not_empty(self) -> QuietHours:
@@ -234,6 +269,11 @@ class QuietHours(_Strict):
     @property
     def end_time(self) -> time:
         return time.fromisoformat(self.end)
+
+    def lets_through(self, severity: Severity) -> bool:
+        """Whether an alert of this severity breaks through the quiet hours."""
+        floor = self.except_severity
+        return floor is not None and severity.rank >= floor.rank
 
 
 class AlertBudget(_Strict):
@@ -269,6 +309,14 @@ class DeskSpec(_Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _one_apprise_channel(self) -> DeskSpec:
+        # An alert's key is (desk, channel kind, topic, story): a second apprise channel's alerts
+        # would share the first one's keys and never be queued.
+        if sum(c.kind is ChannelKind.APPRISE for c in self.channels) > 1:
+            raise ValueError("channels: at most one apprise channel per desk")
+        return self
 
     @model_validator(mode="after")
     def _budget_names_followed_topics(self) -> DeskSpec:

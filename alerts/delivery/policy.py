@@ -88,7 +88,7 @@ def decide(
     if desk.mode == "digest-only":
         return Decision(Action.DIGEST_ONLY)
     quiet = quiet_period(desk.quiet_hours, desk.timezone, now) if desk.quiet_hours else None
-    if quiet is not None:
+    if quiet is not None and not _breaks_through(desk, alert):
         action = Action.DEFER if alert.kind == "summary" else Action.HOLD
         return Decision(action, *quiet)
     if alert.kind == "summary":
@@ -97,6 +97,12 @@ def decide(
     if limit is not None and sent_this_hour >= limit:
         return Decision(Action.OVER_BUDGET, *budget_window(now))
     return SEND_NOW
+
+
+def _breaks_through(desk: DeskSpec, alert: AlertMessage) -> bool:
+    """A single alert severe enough to be sent inside the desk's quiet hours (never a summary)."""
+    quiet = desk.quiet_hours
+    return alert.kind != "summary" and quiet is not None and quiet.lets_through(alert.severity)
 
 
 def _stamp(moment: datetime) -> str:

@@ -66,13 +66,14 @@ class _OutboxStatusChoices:
 def _outbox_parser(commands: Any) -> None:
     box = commands.add_parser(
         "outbox",
-        help="alerts waiting or failed; retry or drop one",
-        description="List outbox alerts (default: pending, claimed and failed), put one back "
-        "in the queue (retry: due now, attempts reset) or drop it (kept, never sent).",
+        help="alerts waiting or failed; show, retry or drop one",
+        description="List outbox alerts (default: pending, claimed and failed), show one as "
+        "it was (or will be) sent, put one back in the queue (retry: due now, attempts reset) "
+        "or drop it (kept, never sent).",
     )
     box.set_defaults(command_key="outbox")
-    box.add_argument("action", nargs="?", default="list", choices=["list", "retry", "drop"])
-    box.add_argument("id", nargs="?", type=int, help="alert id (retry, drop)")
+    box.add_argument("action", nargs="?", default="list", choices=["list", "show", "retry", "drop"])
+    box.add_argument("id", nargs="?", type=int, help="alert id (show, retry, drop)")
     box.add_argument(
         "--status",
         action="append",

@@ -17,7 +17,10 @@ from seeds.loader import bundled_seed_path, load_file
 from seeds.models import SourcesFile, TopicsFile
 
 if TYPE_CHECKING:
-    from monitors.store import OutboxRow, OutboxStatus
+    from alerts.models import AlertMessage
+    from flows.settings import Settings
+    from monitors.store import OutboxStatus, Store
+    from monitors.store.rows import OutboxEntry
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 2, 3
 
@@ -121,7 +124,8 @@ def check_sources(sources_path: Path | None) -> int:
 
 
 def outbox_command(action: str, row_id: int | None, statuses: list[str] | None, limit: int) -> int:
-    """`deskwatch outbox [list|retry ID|drop ID]`: one line per alert, or per change."""
+    """`deskwatch outbox [list|show ID|retry ID|drop ID]`: one line per alert or change, or one
+    alert as sent."""
     from datetime import UTC, datetime
 
     from flows.wiring import open_store, resolve_secrets
@@ -131,10 +135,13 @@ def outbox_command(action: str, row_id: int | None, statuses: list[str] | None, 
         raise DeskwatchError(f"outbox {action}: give the alert id (see `deskwatch outbox`)")
     every = statuses and "all" in statuses
     chosen = list(OutboxStatus) if every else [OutboxStatus(s) for s in statuses or ()]
-    store = open_store(resolve_secrets(load_settings()))
+    settings = resolve_secrets(load_settings())
+    store = open_store(settings)
     try:
         now = datetime.now(UTC)
-        if action == "retry":
+        if action == "show":
+            print(_shown(store, row_id or 0, settings), end="")
+        elif action == "retry":
             before = store.outbox.retry(row_id or 0, now)
             print(f"alert {row_id}: {before} -> pending, due now")
         elif action == "drop":
@@ -142,7 +149,7 @@ def outbox_command(action: str, row_id: int | None, statuses: list[str] | None, 
             print(f"alert {row_id}: {before} -> dropped")
         else:
             wanted = chosen or OutboxStatus.waiting()
-            _print_outbox(store.outbox.list_rows(wanted, limit), wanted)
+            _print_outbox(store.outbox.entries(wanted, limit), wanted)
     finally:
         store.dispose()
     return EXIT_OK
@@ -158,19 +165,86 @@ def upgrade_database() -> int:
     return EXIT_OK
 
 
-def _print_outbox(rows: Sequence[OutboxRow], statuses: Sequence[OutboxStatus]) -> None:
-    """A header and one line per alert: id, status, desk, channel, topic, tries, due, error."""
-    if not rows:
+LINE_MAX = 150  # a listed alert fits one line of a wide terminal
+HEADLINE_MAX = 38
+
+
+def _print_outbox(entries: Sequence[OutboxEntry], statuses: Sequence[OutboxStatus]) -> None:
+    """A header and one line per alert: id, status, desk, channel, topic, tries, due, headline
+    and as much of the last error as fits (`outbox show ID` prints all of it)."""
+    if not entries:
         print(f"no {', '.join(statuses)} alerts")
         return
     print(
-        f"{'id':>6}  {'status':<10} {'desk':<16} {'channel':<7} {'topic':<24} {'tries':>5}  "
-        f"{'next attempt':<17}  last error"
+        f"{'id':>6}  {'status':<10} {'desk':<14} {'channel':<7} {'topic':<18} {'tries':>5}  "
+        f"{'next attempt':<17}  {'headline':<{HEADLINE_MAX}}  last error"
     )
-    for row in rows:
+    for entry in entries:
+        row = entry.row
         due = row.next_attempt_at.strftime("%Y-%m-%d %H:%MZ") if row.next_attempt_at else "-"
-        error = " ".join((row.last_error or "").split())[:70]
-        print(
-            f"{row.id:>6}  {row.status:<10} {row.desk_id[:16]:<16} {row.channel[:7]:<7} "
-            f"{row.topic_id[:24]:<24} {row.attempts:>5}  {due:<17}  {error}"
+        line = (
+            f"{row.id:>6}  {row.status:<10} {row.desk_id[:14]:<14} {row.channel[:7]:<7} "
+            f"{row.topic_id[:18]:<18} {row.attempts:>5}  {due:<17}  "
+            f"{_headline(entry.payload_json):<{HEADLINE_MAX}}  "
         )
+        print((line + _cut(row.last_error or "", LINE_MAX - len(line))).rstrip())
+
+
+def _headline(payload_json: str) -> str:
+    """The alert's headline, on one line and cut to the column; read leniently, as stored."""
+    try:
+        payload = json.loads(payload_json)
+    except ValueError:
+        return "(unreadable payload)"
+    headline = payload.get("headline") if isinstance(payload, dict) else None
+    return _cut(headline if isinstance(headline, str) else "-", HEADLINE_MAX)
+
+
+def _cut(text: str, limit: int) -> str:
+    """Text on one line, at most `limit` characters, ending in an ellipsis when cut."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def _shown(store: Store, row_id: int, settings: Settings) -> str:
+    """The header block of one alert, a blank line, and the message its channel sends."""
+    from pydantic import ValidationError
+
+    from alerts.models import AlertMessage
+
+    entry = store.outbox.entry(row_id)
+    if entry is None:
+        raise DeskwatchError(f"outbox: no alert with id {row_id}")
+    row = entry.row
+    due = row.next_attempt_at.isoformat(timespec="seconds") if row.next_attempt_at else "-"
+    header = [
+        f"id:           {row.id}",
+        f"status:       {row.status}",
+        f"attempts:     {row.attempts}",
+        f"next attempt: {due}",
+        f"last error:   {' '.join((row.last_error or '-').split())}",
+        f"alert key:    {entry.alert_key}",
+    ]
+    try:
+        alert = AlertMessage.model_validate_json(entry.payload_json)
+    except ValidationError as exc:
+        header.append(f"payload:      unreadable ({exc.error_count()} error(s)), as stored:")
+        return "\n".join(header) + "\n\n" + entry.payload_json + "\n"
+    return "\n".join(header) + "\n\n" + _as_sent(alert, settings)
+
+
+def _as_sent(alert: AlertMessage, settings: Settings) -> str:
+    """What the alert's channel sends, or what the file channel writes, as text."""
+    from alerts.delivery.apprise_channel import render_notice
+    from alerts.delivery.channels import FILE_SENDER, EmailTransport, email_transport
+    from alerts.delivery.render_summary import email_message, slack_json
+    from seeds.models import ChannelKind
+
+    if alert.channel is ChannelKind.EMAIL:
+        smtp = email_transport(alert.recipients, settings.smtp_url is not None)
+        sender = settings.smtp_sender if smtp is EmailTransport.SMTP else FILE_SENDER
+        return email_message(alert, sender).as_bytes().decode("utf-8", "replace")
+    if alert.channel is ChannelKind.APPRISE:
+        notice = render_notice(alert)
+        return f"title: {notice.title}\n\n{notice.body}\n"
+    return slack_json(alert)  # Slack, and the file channel's .slack.json

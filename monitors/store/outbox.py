@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from monitors.errors import DeskwatchError
 from monitors.models import OutboxDraft
-from monitors.store.engine import insert_ignore, utc
-from monitors.store.rows import ClaimedRow, OutboxRow, OutboxStatus
+from monitors.store.engine import aware, insert_ignore, utc
+from monitors.store.rows import ClaimedRow, OutboxEntry, OutboxRow, OutboxStatus
 from monitors.store.schema import outbox
 from monitors.store.settling import Settling
 
@@ -106,6 +106,12 @@ class OutboxQueue:
         self, statuses: Sequence[OutboxStatus] = Status.waiting(), limit: int = 50
     ) -> list[OutboxRow]:
         """Rows with these statuses, soonest due first."""
+        return [entry.row for entry in self.entries(statuses, limit)]
+
+    def entries(
+        self, statuses: Sequence[OutboxStatus] = Status.waiting(), limit: int = 50
+    ) -> list[OutboxEntry]:
+        """Rows with these statuses and their payloads, soonest due first."""
         query = (
             sa.select(outbox)
             .where(outbox.c.status.in_(list(statuses)))
@@ -114,19 +120,13 @@ class OutboxQueue:
         )
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [
-            OutboxRow(
-                id=r.id,
-                status=Status(r.status),
-                desk_id=r.desk_id,
-                channel=r.channel,
-                topic_id=r.topic_id,
-                attempts=r.attempts or 0,
-                next_attempt_at=utc(r.next_attempt_at),
-                last_error=r.last_error,
-            )
-            for r in rows
-        ]
+        return [_entry(r) for r in rows]
+
+    def entry(self, row_id: int) -> OutboxEntry | None:
+        """One row and its payload, or None when no row has this id."""
+        with self._engine.connect() as conn:
+            found = conn.execute(sa.select(outbox).where(outbox.c.id == row_id)).one_or_none()
+        return _entry(found) if found is not None else None
 
     def retry(self, row_id: int, now: datetime) -> OutboxStatus:
         """Put a row back in the queue, due now with a fresh count of attempts; its former status.
@@ -163,6 +163,21 @@ class OutboxQueue:
                 f"outbox: alert {row_id} is {before}; only {names} alerts can be {verb}"
             )
         return Status(before)
+
+
+def _entry(r: Any) -> OutboxEntry:
+    """An outbox table row as the operator's typed entry."""
+    row = OutboxRow(
+        id=r.id,
+        status=Status(r.status),
+        desk_id=r.desk_id,
+        channel=r.channel,
+        topic_id=r.topic_id,
+        attempts=r.attempts or 0,
+        next_attempt_at=utc(r.next_attempt_at),
+        last_error=r.last_error,
+    )
+    return OutboxEntry(row, r.alert_key, r.payload_json, aware(r.created_at), utc(r.sent_at))
 
 
 def _claim_rows(conn: Connection, due: Any, limit: int, values: dict[str, Any]) -> list[Any]:

@@ -88,6 +88,17 @@ class OutboxRow:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One outbox row with what it carries: the stored alert (JSON text) and its key."""
+
+    row: OutboxRow
+    alert_key: str
+    payload_json: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoryMark:
     """(topic, story key, when): a detection or a sent alert, as the digest counts them."""
 

@@ -4,18 +4,24 @@ webhook per run."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
-from alerts.delivery.channels import SlackWebhookChannel, SmtpChannel
+from alerts.delivery.apprise_channel import render_notice
+from alerts.delivery.channels import FILE_SENDER, SlackWebhookChannel, SmtpChannel
 from alerts.delivery.outbox import Outbox
+from alerts.delivery.render import message_id_for
+from alerts.delivery.render_summary import email_message, slack_json
 
 # Imported while collecting, as the CLI would: urllib3 then files its optional-dependency
 # warning under its own filter instead of under the tests' "error".
 from flows import cli
 from flows.cli import commands, main
+from flows.cli.commands import LINE_MAX
 from flows.local.sinks import SmtpSink
 from flows.settings import Settings
 from flows.wiring import build_runtime, resolve_secrets
@@ -49,11 +55,27 @@ def test_outbox_lists_waiting_and_failed_alerts(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:3] == ["id", "status", "desk"]
     assert [line.split()[1] for line in lines[1:]] == ["failed", "pending"]  # soonest due first
-    assert "550 mailbox unavailable" in lines[1] and "2024-12-17 09:11Z  timeout" in lines[2]
+    assert "Headline of s1" in lines[1] and "smtp 127.0.0.1:2525: 5" in lines[1]
+    assert "2024-12-17 09:11Z  Headline of s0" in lines[2] and lines[2].endswith("timeout")
     assert main(["outbox", "--status", "sent"]) == 0
     assert [line.split()[1] for line in capsys.readouterr().out.splitlines()[1:]] == ["sent"]
     assert main(["outbox", "--status", "suppressed"]) == 0
     assert capsys.readouterr().out == "no suppressed alerts\n"
+
+
+def test_outbox_list_cuts_long_headlines_and_errors_to_one_readable_line(
+    queued: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    headline = "Defence ministry confirms a second rotation of troops " * 4
+    alert = alert_for("korea-desk", "slack", "troop-deployment", "long", NOW, headline=headline)
+    queue_story(queued, "long", NOW, [alert])
+    assert main(["outbox", "--status", "all"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line) <= LINE_MAX for line in lines)
+    (long_line,) = [line for line in lines if "slack" in line]
+    assert long_line.endswith("  Defence ministry confirms a second ro…")  # no error yet
+    (failed,) = [line for line in lines if " failed " in line]
+    assert failed.endswith("…")  # the whole error is in `outbox show`
 
 
 def test_outbox_retry_and_drop(queued: Store, capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,6 +99,8 @@ def test_outbox_retry_and_drop(queued: Store, capsys: pytest.CaptureFixture[str]
     [
         (["outbox", "retry", "999"], "no alert with id 999"),
         (["outbox", "drop"], "outbox drop: give the alert id"),
+        (["outbox", "show", "999"], "no alert with id 999"),
+        (["outbox", "show"], "outbox show: give the alert id"),
         (["outbox", "retry", "SENT"], "is sent; only pending, failed, suppressed, dropped"),
     ],
 )
@@ -109,6 +133,74 @@ def _id(store: Store, status: str) -> int:
     return row.id
 
 
+# --- outbox show ----------------------------------------------------------------------------
+
+
+def test_outbox_show_prints_the_email_the_file_channel_writes(
+    queued: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failed = _id(queued, "failed")
+    assert main(["outbox", "show", str(failed)]) == 0
+    header, _, message = capsys.readouterr().out.partition("\n\n")
+    assert header.splitlines() == [
+        f"id:           {failed}",
+        "status:       failed",
+        "attempts:     1",
+        "next attempt: 2024-12-17T09:10:00+00:00",
+        "last error:   smtp 127.0.0.1:2525: 550 mailbox unavailable",
+        "alert key:    korea-desk|email|arms-transfers|s1",
+    ]
+    alert = alert_for("korea-desk", "email", "arms-transfers", "s1", NOW)
+    # No SMTP server is configured: the message is the .eml the file channel writes.
+    assert message.encode() == email_message(alert, FILE_SENDER).as_bytes()
+    parsed = BytesParser(policy=policy.default).parsebytes(message.encode())
+    assert parsed["Message-ID"] == message_id_for(alert.alert_key)
+
+
+def test_outbox_show_uses_the_smtp_sender_when_smtp_sends_it(
+    queued: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DESKWATCH_SMTP_URL", "smtp://127.0.0.1:2525")
+    monkeypatch.setenv("DESKWATCH_SMTP_SENDER", "Newsroom alerts <alerts@newsroom.example>")
+    assert main(["outbox", "show", str(_id(queued, "sent"))]) == 0
+    message = capsys.readouterr().out.partition("\n\n")[2]
+    parsed = BytesParser(policy=policy.default).parsebytes(message.encode())
+    assert parsed["From"] == "Newsroom alerts <alerts@newsroom.example>"
+
+
+@pytest.mark.parametrize("channel", ["slack", "file"])
+def test_outbox_show_prints_the_slack_payload(
+    state_env: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    channel: str,
+) -> None:
+    monkeypatch.setenv("DESKWATCH_STATE_URL", database_url)
+    store = Store(create_engine(database_url))
+    alert = alert_for("korea-desk", channel, "troop-deployment", "s9", NOW)
+    queue_story(store, "s9", NOW, [alert])
+    (row,) = store.outbox.list_rows()
+    store.dispose()
+    assert main(["outbox", "show", str(row.id)]) == 0
+    header, _, payload = capsys.readouterr().out.partition("\n\n")
+    assert "status:       pending" in header and "last error:   -" in header
+    assert payload == slack_json(alert)  # what Slack receives, or the .slack.json file holds
+
+
+def test_outbox_show_prints_an_apprise_title_and_markdown_body(
+    state_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = Store(create_engine(f"sqlite:///{state_env / 'state.db'}"))
+    alert = alert_for("ops-desk", "apprise", "troop-deployment", "s7", NOW, webhook="ops-hook")
+    queue_story(store, "s7", NOW, [alert])
+    (row,) = store.outbox.list_rows()
+    assert main(["outbox", "show", str(row.id)]) == 0
+    shown = capsys.readouterr().out.partition("\n\n")[2]
+    notice = render_notice(alert)
+    assert shown == f"title: {notice.title}\n\n{notice.body}\n"
+
+
 # --- wiring ----------------------------------------------------------------------------------
 
 
@@ -130,6 +222,19 @@ def test_a_prefect_secret_block_supplies_the_smtp_url(state_env: Path) -> None:
             assert "pa55word" not in repr(rt.settings) and "pa55word" not in repr(channel)
         finally:
             rt.close()
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_prefect_secret_block_supplies_an_apprise_url(state_env: Path) -> None:
+    from prefect.blocks.system import Secret
+
+    Secret(value="tgram://123456:bot-token/-100200300").save("deskwatch-test-tg", overwrite=True)
+    named = {"ops-telegram": SecretStr("secret-block:deskwatch-test-tg")}
+    resolved = resolve_secrets(Settings(apprise_urls=named))
+    url = resolved.apprise_url_for("ops-telegram")
+    assert url is not None and url.get_secret_value() == "tgram://123456:bot-token/-100200300"
+    with pytest.raises(SettingsError, match=r"DESKWATCH_APPRISE_URLS\[ops-teams\]"):
+        resolve_secrets(Settings(apprise_urls={"ops-teams": SecretStr("secret-block:none")}))
 
 
 @pytest.mark.usefixtures("prefect_harness")

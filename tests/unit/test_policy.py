@@ -148,6 +148,33 @@ def test_quiet_hours_hold_alerts_and_defer_summaries() -> None:
     assert decide(desk, summary, NOW, 99).action is Action.DEFER
 
 
+def test_high_severity_alerts_break_through_quiet_hours() -> None:
+    desk = make_desk(quiet_hours={"start": "18:00", "end": "08:00", "except": "high"})
+    assert decide(desk, make_alert(severity="high"), NOW, 0).action is Action.SEND
+    assert decide(desk, make_alert(severity="medium"), NOW, 0).action is Action.HOLD
+    update = make_alert(severity="high", kind="update")
+    assert decide(desk, update, NOW, 0).action is Action.SEND
+    # A summary never breaks through, whatever severity its headline alert had.
+    summary = make_alert(kind="summary", summary_of="burst", severity="high")
+    assert decide(desk, summary, NOW, 0).action is Action.DEFER
+
+
+def test_an_alert_breaking_through_quiet_hours_still_counts_against_the_budget() -> None:
+    quiet = {"start": "18:00", "end": "08:00", "except": "medium"}
+    desk = make_desk(quiet_hours=quiet, budget={"per_hour": 2})
+    assert decide(desk, make_alert(), NOW, 1).action is Action.SEND
+    assert decide(desk, make_alert(), NOW, 2).action is Action.OVER_BUDGET
+    assert decide(desk, make_alert(severity="low"), NOW, 0).action is Action.HOLD
+
+
+def test_quiet_hours_exception_is_a_severity() -> None:
+    quiet = QuietHours.model_validate({"start": "22:00", "end": "07:00", "except": "low"})
+    assert quiet.except_severity is Severity.LOW and quiet.lets_through(Severity.LOW)
+    assert not QuietHours(start="22:00", end="07:00").lets_through(Severity.HIGH)
+    with pytest.raises(ValidationError, match="except"):
+        QuietHours.model_validate({"start": "22:00", "end": "07:00", "except": "urgent"})
+
+
 def test_budget_counts_per_topic_with_overrides() -> None:
     desk = make_desk(budget={"per_hour": 5, "topics": {"arms-transfers": 1}})
     assert decide(desk, make_alert(), NOW, 4).action is Action.SEND

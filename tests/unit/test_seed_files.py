@@ -235,6 +235,10 @@ def test_the_digest_only_example_in_the_comment_loads(tmp_path: Path) -> None:
         ),
         ("    min_severity: urgent\n", "desks[0] (id=night-desk).min_severity"),
         (
+            "    quiet_hours: {start: '23:00', end: '07:00', except: urgent}\n",
+            "desks[0] (id=night-desk).quiet_hours.except",
+        ),
+        (
             "    budget: {per_hour: 5, topics: {seoul-moscow: 1}}\n",
             "desks[0] (id=night-desk): budget.topics",
         ),
@@ -256,3 +260,44 @@ def test_bad_delivery_rules_name_file_entry_and_field(
     )
     message = _seed_error(lambda: load_seeds(desks=path))
     assert str(path) in message and where in message
+
+
+def _desk_with_channels(tmp_path: Path, channels: str) -> Path:
+    """A one-desk desks.yaml whose channels are the given YAML flow sequence."""
+    path = tmp_path / "desks.yaml"
+    path.write_text(
+        "desks:\n"
+        "  - id: ops-desk\n"
+        "    name: Ops desk\n"
+        "    topics: [troop-deployment]\n"
+        f"    channels: {channels}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_an_apprise_channel_names_its_target(tmp_path: Path) -> None:
+    path = _desk_with_channels(tmp_path, "[{kind: apprise, target: ops-teams}]")
+    ((channel,),) = [d.channels for d in load_seeds(desks=path).desks]
+    assert channel.kind is ChannelKind.APPRISE and channel.target == "ops-teams"
+
+
+@pytest.mark.parametrize(
+    ("channels", "message"),
+    [
+        ("[{kind: apprise}]", "an apprise channel needs a 'target'"),
+        ("[{kind: slack, target: ops-teams}]", "only for kind: apprise"),
+        ("[{kind: apprise, target: ops-teams, webhook: x}]", "not a 'webhook'"),
+        ("[{kind: apprise, target: Ops Teams}]", "is not a slug"),
+        (
+            "[{kind: apprise, target: a}, {kind: apprise, target: b}]",
+            "at most one apprise channel per desk",
+        ),
+    ],
+)
+def test_bad_apprise_channels_are_one_line_seed_errors(
+    tmp_path: Path, channels: str, message: str
+) -> None:
+    path = _desk_with_channels(tmp_path, channels)
+    error = _seed_error(lambda: load_seeds(desks=path))
+    assert "desks[0] (id=ops-desk)" in error and message in error

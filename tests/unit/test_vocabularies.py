@@ -62,7 +62,7 @@ def test_every_vocabulary_keeps_its_stored_words() -> None:
         "never-checked",
     ]
     assert [s.value for s in Severity] == ["low", "medium", "high"]
-    assert [c.value for c in ChannelKind] == ["email", "slack", "file"]
+    assert [c.value for c in ChannelKind] == ["email", "slack", "file", "apprise"]
 
 
 def test_members_are_their_words_in_comparisons_and_formatting() -> None:
