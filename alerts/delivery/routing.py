@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alerts.delivery.policy import follows
 from alerts.models import AlertMessage, Change, OtherOutlet, Passage, TopicHit
 from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
-from seeds.models import ChannelKind, DeskSpec, TopicSpec
+from seeds.models import ChannelKind, DeskSpec, Severity, TopicSpec
 
 
 def alert_key(desk_id: str, channel: ChannelKind, story_key: str) -> str:
@@ -25,7 +25,7 @@ def update_key(base_key: str, number: int) -> str:
 
 def leading_first(found: Sequence[TopicMatch]) -> list[TopicMatch]:
     """Matches by severity, then score (highest first), then topic id: the first leads."""
-    return sorted(found, key=lambda m: (-m.severity.rank, -m.score, m.topic))
+    return sorted(found, key=lambda m: (-Severity(m.severity).rank, -m.score, m.topic))
 
 
 def plan_alerts(

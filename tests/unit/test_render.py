@@ -65,7 +65,7 @@ def test_email_is_multipart_alternative_with_text_and_html() -> None:
     assert "<mark" in bodies["text/html"] and "North Korean troops</mark>" in bodies["text/html"]
     assert 'href="https://news.example.org/kursk?id=1&amp;lang=en"' in bodies["text/html"]
     assert "Other Wire" in bodies["text/plain"] and "Also reported by" in bodies["text/html"]
-    assert "2025-01-02T03:04:05+00:00" in bodies["text/plain"]
+    assert "Published: 2 Jan 2025, 12:04 KST (UTC+09:00)" in bodies["text/plain"]
 
 
 def test_email_headers() -> None:
@@ -138,7 +138,7 @@ def test_slack_headline_link_and_fields() -> None:
         "*<https://news.example.org/kursk?id=1&amp;lang=en|North Korean troops arrive in Kursk>*"
     )
     joined = "\n".join(texts)
-    assert "Example News" in joined and "2025-01-02T03:04:05+00:00" in joined
+    assert "Example News" in joined and "published 2 Jan 2025, 12:04 KST (UTC+09:00)" in joined
     assert "Troop deployment" in joined
     assert ">Some 10,000 *North Korean troops* arrived in Kursk on Monday." in joined
     assert "*Also reported by:* <https://wire.example.net/a|Other Wire>" in joined
