@@ -18,8 +18,8 @@ from monitors.dedup import (
     update_due,
     widened,
 )
-from monitors.identity import global_guid, normalized_title
 from monitors.facts import copy_facts
+from monitors.identity import global_guid, normalized_title
 from monitors.models import Evidence, FactChange, NewItem, StoryNews, TopicMatch
 from monitors.pipeline import story_news
 from monitors.store.stories import StoryState
