@@ -60,6 +60,12 @@ _BREAK = frozenset({
 })  # fmt: skip
 
 
+_BEFELL = frozenset({"casualties", "deaths", "wounded"})
+_AUXILIARIES = frozenset(
+    {"were", "was", "had", "have", "has", "been", "are", "being", "reportedly"}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Fact:
     """A figure and the noun it counts; `noun` is "" for a bare figure an older release stored."""
@@ -95,11 +101,29 @@ def _counted_noun(text: str, pos: int) -> tuple[str, int]:
             return "", pos
         lower = word.group(1).lower()
         if lower in NOUNS:
-            return NOUNS[lower], word.end()
+            return _what_befell(text, NOUNS[lower], word.end())
         if lower in _BREAK:
             return "", pos
         pos = word.end()
     return "", pos
+
+
+def _what_befell(text: str, noun: str, pos: int) -> tuple[str, int]:
+    """`300 soldiers were killed` counts deaths, not troops; any other noun stays as it is."""
+    if noun != "troops":
+        return noun, pos
+    end = pos
+    for _ in range(WORDS_BEFORE_NOUN + 1):
+        word = _NEXT_WORD.match(text, end)
+        if word is None:
+            break
+        lower = word.group(1).lower()
+        if NOUNS.get(lower) in _BEFELL:
+            return NOUNS[lower], word.end()
+        if lower not in _AUXILIARIES:
+            break
+        end = word.end()
+    return noun, pos
 
 
 def _figure_value(

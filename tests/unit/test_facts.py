@@ -25,6 +25,8 @@ def facts(text: str) -> set[tuple[float, str]]:
         ("more than a million shells, 1.5 million rounds", {(1e6, "shells"), (1.5e6, "shells")}),
         ("11,000 North Korean troops; 3,000 casualties", {(11000, "troops"), (3000, "casualties")}),
         ("nearly a thousand were wounded, and 100 died", {(1000, "wounded"), (100, "deaths")}),
+        ("300 North Korean soldiers had been killed", {(300, "deaths")}),
+        ("300 soldiers killed and 11,000 soldiers deployed", {(300, "deaths"), (11000, "troops")}),
         ("a deal worth $1.2 billion and 500 million dollars", {(1.2e9, "money"), (5e8, "money")}),
         ("20,000 containers, 250 KN-23 missiles", {(20000, "containers"), (250, "missiles")}),
         ("two battalions, 21 per cent, 3 times, two weeks ago troops", set()),
