@@ -91,7 +91,10 @@ def _topic(
         topic_id=topic_id,
         title=title,
         stories=build_stories(
-            [r for r in rows if r.story_key in in_day], {k for k, _ in sent}, transcripts
+            # alerted when any sent row of the desk has the story, whatever the row's topic
+            [r for r in rows if r.story_key in in_day],
+            {k for _, k, _ in facts.sent},
+            transcripts,
         ),
         alerts_sent=sum(at >= start for _, at in sent),
         average_7d=average_before_last(volume),

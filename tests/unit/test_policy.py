@@ -36,7 +36,7 @@ make_desk = a_desk
 def make_alert(n: int = 1, **changes: Any) -> AlertMessage:
     """The Korea desk's nth alert of medium severity, detected at NOW."""
     story = {
-        "alert_key": f"korea-desk|email|troop-deployment|story-{n}",
+        "alert_key": f"korea-desk|email|story-{n}",
         "desk_id": "korea-desk",
         "desk_name": "Korea desk",
         "severity": "medium",
