@@ -27,6 +27,23 @@ class OtherOutlet(_Frozen):
     url: str
 
 
+class TopicHit(_Frozen):
+    """One topic a story matched that the desk follows, with the evidence for it."""
+
+    topic_id: str
+    title: str
+    severity: Severity
+    score: float
+    passages: list[Passage] = Field(default_factory=list)
+
+
+class Change(_Frozen):
+    """What makes an update: a new material fact, beside the story's earlier figures for it."""
+
+    fact: str  # "3,000 casualties"
+    earlier: list[str] = Field(default_factory=list)  # ["1,200 casualties"]; empty: a new noun
+
+
 class SummaryItem(_Frozen):
     """One alert carried by a summary instead of being sent on its own."""
 
@@ -39,12 +56,18 @@ class SummaryItem(_Frozen):
     url: str
     outlet: str
     detected_at: datetime
+    other_topics: list[str] = Field(default_factory=list)  # titles of the story's other topics
 
 
 class AlertMessage(_Frozen):
-    """One alert for one desk about one story and topic: everything a renderer needs."""
+    """One alert for one desk about one story: everything a renderer needs.
 
-    alert_key: str  # "desk|channel|topic|story" (+ "|update-N") — unique; seeds the Message-ID
+    The top-level topic fields are the leading topic's (highest severity, then score), so policy,
+    budgets and summaries read one topic; `topics` names all of them. Payloads stored before
+    `topics`, `timezone` and `changes` existed still parse: see `hits()`.
+    """
+
+    alert_key: str  # "desk|channel|story" (+ "|update-N") — unique; seeds the Message-ID
     # An update follows an alert about the same story; a summary carries alerts held back by
     # quiet hours or a budget (`summary_of`), listed in `items`.
     kind: Literal["new", "update", "summary"] = "new"
@@ -61,12 +84,29 @@ class AlertMessage(_Frozen):
     published: datetime | None = None
     detected_at: datetime
     passages: list[Passage] = Field(default_factory=list)
+    topics: list[TopicHit] = Field(default_factory=list)  # every matched topic, leading first
+    changes: list[Change] = Field(default_factory=list)  # an update's new facts
+    timezone: str = "UTC"  # the desk's IANA timezone: messages show times in it
     also_reported_by: list[OtherOutlet] = Field(default_factory=list)
     recipients: list[str] = Field(default_factory=list)  # email addresses, when channel is email
     webhook: str | None = None  # named Slack webhook, when channel is slack
     summary_of: Literal["burst", "quiet-hours"] | None = None
     items: list[SummaryItem] = Field(default_factory=list)
     more_items: int = Field(default=0, ge=0)  # carried alerts beyond those listed in `items`
+
+    def hits(self) -> list[TopicHit]:
+        """Every topic of the message, leading first; the top-level one for older payloads."""
+        if self.topics:
+            return list(self.topics)
+        return [
+            TopicHit(
+                topic_id=self.topic_id,
+                title=self.topic_title,
+                severity=self.severity,
+                score=self.score,
+                passages=list(self.passages),
+            )
+        ]
 
 
 class DigestPassage(Passage):

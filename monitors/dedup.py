@@ -13,7 +13,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash
 
+from monitors.facts import Fact, copy_facts
 from monitors.identity import canonical_url, fingerprint, global_guid, normalized_title
 
 EXACT_LAYERS = ("url", "guid", "text")  # a shared key of these kinds means the same story
@@ -61,7 +62,7 @@ class DedupPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Every key of one copy: exact keys, signature and LSH band hashes, figures in its text."""
+    """Every key of one copy: exact keys, signature and LSH band hashes, facts in its body."""
 
     canonical_url: str
     guid: str | None
@@ -69,7 +70,7 @@ class Identity:
     fingerprint: str
     signature: bytes  # little-endian uint32 MinHash values; empty when the text has no words
     lookup: tuple[tuple[int, str], ...]  # (key hash, layer) for exact keys and LSH bands
-    facts: frozenset[str] = field(default_factory=frozenset)
+    facts: frozenset[Fact] = field(default_factory=frozenset)  # material facts of the body
     headline_only: bool = False  # a feed entry with a title and no text (aggregators)
 
 
@@ -203,7 +204,7 @@ def identify(title: str, body: str, url: str, guid: str, policy: DedupPolicy) ->
     if len(title_key.split()) >= 3:  # two-word titles ("Live updates") say nothing
         lookup.append((key_hash("title", title_key), "title"))
     lookup += [(h, "band") for h in band_hashes(sig, policy)]
-    facts = figures(body)
+    facts = copy_facts(body)
     return Identity(canonical, story_guid, title_key, digest, sig, tuple(lookup), facts, not body)
 
 
@@ -229,64 +230,6 @@ def choose_story(
 
 
 # -- material updates --------------------------------------------------------------------------
-
-_MONTH = (
-    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
-)
-_NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-}  # fmt: skip
-_SCALES = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
-_FIGURE = re.compile(
-    r"(?<![\w.,:/-])(?:(\d{1,3}(?:[,\u00a0\u202f]\d{3})+|\d+)(\.\d+)?|("
-    + "|".join(_NUMBER_WORDS)
-    + r"))(?:\s+(hundred|thousand|million|billion|trillion))?(?![\w:/-]|[.,]\d)",
-    re.IGNORECASE,
-)
-_DATE_BEFORE = re.compile(_MONTH + r"\s*$", re.IGNORECASE)
-_DATE_AFTER = re.compile(r"^\s*(?:" + _MONTH + r"|[ap]\.?m\b)", re.IGNORECASE)
-
-
-def figures(text: str) -> frozenset[str]:
-    """Numbers a story states (counts, amounts), normalised; no dates, years, times or names."""
-    found: set[str] = set()
-    for m in _FIGURE.finditer(text):
-        value = _figure_value(*m.groups())
-        if value is None or _is_date(text, m.start(), m.end()):
-            continue
-        found.add(str(int(value)) if value.is_integer() else f"{value:.6f}".rstrip("0"))
-    return frozenset(found)
-
-
-def _figure_value(
-    digits: str | None, decimals: str | None, word: str | None, scale: str | None
-) -> float | None:
-    """The value of one figure match; None for a bare article or a year."""
-    factor = _SCALES[scale.lower()] if scale else 1.0
-    if word is not None:
-        base = _NUMBER_WORDS[word.lower()]
-        # "a", "an" and "one" alone are articles and pronouns, not figures.
-        return None if base == 1 and scale is None else base * factor
-    assert digits is not None
-    number = re.sub(r"\D", "", digits)
-    if not scale and not decimals and len(number) == 4 and 1900 <= int(number) < 2100:
-        return None
-    return float(number + (decimals or "")) * factor
-
-
-def _is_date(text: str, start: int, end: int) -> bool:
-    """Day numbers next to a month name, and clock times, are datelines, not figures."""
-    before, after = text[max(0, start - 12) : start], text[end : end + 12]
-    return bool(_DATE_BEFORE.search(before) or _DATE_AFTER.match(after))
-
-
-def material_topics(evidence: Mapping[str, Sequence[str]], known: frozenset[str]) -> frozenset[str]:
-    """Topics whose matched passages state a figure the story's earlier copies never did."""
-    return frozenset(
-        topic for topic, texts in evidence.items() if any(figures(t) - known for t in texts)
-    )
 
 
 def update_due(last_update_at: datetime | None, now: datetime, policy: DedupPolicy) -> bool:

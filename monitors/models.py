@@ -179,10 +179,19 @@ class OutboxDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class FactChange:
+    """A material fact a later copy states, beside the story's earlier figures for its noun."""
+
+    fact: str  # as the copy wrote it: "3,000 casualties"
+    earlier: tuple[str, ...] = ()  # e.g. ("1,200 casualties",); empty for a new noun
+
+
+@dataclass(frozen=True, slots=True)
 class StoryNews:
     """What a new copy means for its story, as the alert planner needs it."""
 
-    told: frozenset[str] = frozenset()  # alert keys already queued for this story
+    # (desk, channel) pairs told the story already, whatever form their alert keys have
+    told: frozenset[tuple[str, str]] = frozenset()
     update: int = 0  # number of the update this copy may send; 0 when it may not
-    update_topics: frozenset[str] = frozenset()  # topics on which the copy states new figures
+    changes: tuple[FactChange, ...] = ()  # the material facts that make it an update
     others: tuple[tuple[str, str], ...] = ()  # (outlet, url) of earlier copies

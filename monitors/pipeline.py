@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from monitors.dedup import DedupPolicy, choose_story, identify, material_topics, update_due
+from monitors.dedup import DedupPolicy, choose_story, identify, update_due
 from monitors.errors import FeedParseError
 from monitors.extract import extract_article
+from monitors.facts import Fact, fact_changes
 from monitors.feeds import parse_feed
 from monitors.fetch import Fetcher
 from monitors.match import Matcher
@@ -161,29 +162,24 @@ def _process_item(
         news = StoryNews()
         if joined is not None:
             state = session.state(joined, source.id)
-            news = story_news(state, document, found, new_item.detected_at, dedup)
+            news = story_news(state, probe.facts, new_item.detected_at, dedup)
         drafts = plan_alerts(new_item, found, news)
         queued = session.record(new_item, probe, found, drafts, news.update)
     return _ItemOutcome(recorded=True, matches=len(found), alerts=queued)
 
 
 def story_news(
-    state: StoryState,
-    document: Document,
-    found: Sequence[TopicMatch],
-    detected_at: datetime,
-    dedup: DedupPolicy,
+    state: StoryState, facts: frozenset[Fact], detected_at: datetime, dedup: DedupPolicy
 ) -> StoryNews:
-    """A later copy of a known story: who was told, and whether it is a material update."""
-    # Only body passages count: a new headline is a cosmetic edit, whatever figures it has.
-    body_start = len(document.title) + 2 if document.body else len(document.text) + 1
-    evidence = {m.topic: [e.text for e in m.evidence if e.start >= body_start] for m in found}
-    topics = material_topics(evidence, state.facts)
-    due = bool(topics) and update_due(state.last_update_at, detected_at, dedup)
+    """A later copy of a known story: who was told, and whether its body brings a material fact."""
+    # `facts` come from the copy's body alone: a new headline is a cosmetic edit, whatever
+    # figures it has, and so are datelines, times and figures the story already had.
+    changes = fact_changes(facts, state.facts)
+    due = bool(changes) and update_due(state.last_update_at, detected_at, dedup)
     return StoryNews(
         told=state.told,
         update=state.updates + 1 if due else 0,
-        update_topics=topics if due else frozenset(),
+        changes=changes if due else (),
         others=state.others,
     )
 

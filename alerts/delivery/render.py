@@ -11,11 +11,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import cache
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
 from alerts.files import label
-from alerts.models import AlertMessage, Passage
+from alerts.models import AlertMessage, Change, Passage, TopicHit
 
 SUBJECT_MAX = 200
 
@@ -67,6 +68,38 @@ def iso(when: datetime | None) -> str:
     return "unknown" if when is None else when.isoformat(timespec="seconds")
 
 
+def local_time(when: datetime | None, timezone: str) -> str:
+    """`18 Dec 2024, 19:30 KST (UTC+09:00)` in the desk's timezone, or "unknown"."""
+    if when is None:
+        return "unknown"
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(zone)
+    offset = local.strftime("%z") or "+0000"
+    name = local.tzname() or ""
+    # Zones without an abbreviation name themselves by their offset ("+05"): say it once.
+    shown = f" {name}" if name and name[0] not in "+-" else ""
+    return f"{local.day} {local:%b %Y, %H:%M}{shown} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def what_changed(changes: Sequence[Change]) -> str:
+    """`What changed: 3,000 casualties (earlier: 1,200 casualties)`; "" when nothing did."""
+    if not changes:
+        return ""
+    parts = [
+        f"{c.fact} (earlier: {', '.join(c.earlier)})" if c.earlier else f"{c.fact} (new)"
+        for c in changes
+    ]
+    return one_line("What changed: " + "; ".join(parts), 1000)
+
+
+def topic_line(hits: Sequence[TopicHit]) -> str:
+    """The topics of a message, leading first: `Arms transfers + Troops in Russia`."""
+    return " + ".join(hit.title for hit in hits)
+
+
 def highlight_runs(passage: Passage) -> Runs:
     """Split a passage into (text, highlighted) runs; bad spans are clamped, overlaps merged."""
     text = CONTROL.sub(" ", passage.text)  # same length, so the spans still line up
@@ -109,15 +142,13 @@ def message_id_for(alert_key: str) -> str:
 
 
 def email_subject(alert: AlertMessage) -> str:
-    """`[deskwatch] [Update: ]<topic>: <headline>` on one line, capped."""
-    return one_line(
-        f"[deskwatch] {update_prefix(alert)}{alert.topic_title}: {alert.headline}", SUBJECT_MAX
-    )
+    """`[deskwatch] [Update: ]<topic>[ + <topic>…]: <headline>` on one line, capped."""
+    topics = topic_line(alert.hits())
+    return one_line(f"[deskwatch] {update_prefix(alert)}{topics}: {alert.headline}", SUBJECT_MAX)
 
 
 def update_prefix(alert: AlertMessage) -> str:
     """`Update: ` before the headline of an update to an earlier alert, else nothing."""
-    """The prefix that tells a story's update from its first alert."""
     return "Update: " if alert.kind == "update" else ""
 
 
@@ -186,6 +217,12 @@ def _email_context(alert: AlertMessage) -> dict[str, object]:
         "url": safe_url(alert.url),
         "published": iso(alert.published),
         "detected": iso(alert.detected_at),
-        "passages": [highlight_runs(p) for p in alert.passages],
+        "published_local": local_time(alert.published, alert.timezone),
+        "detected_local": local_time(alert.detected_at, alert.timezone),
+        "changed": what_changed(alert.changes),
+        "topics": [
+            {"hit": hit, "passages": [highlight_runs(p) for p in hit.passages]}
+            for hit in alert.hits()
+        ],
         "others": [(one_line(o.outlet), safe_url(o.url)) for o in alert.also_reported_by],
     }

@@ -16,13 +16,15 @@ from slack_sdk.models.blocks import (
 from alerts.delivery.render import (
     CONTROL,
     highlight_runs,
-    iso,
+    local_time,
     one_line,
     safe_url,
+    topic_line,
     truncate,
     update_prefix,
+    what_changed,
 )
-from alerts.models import AlertMessage, OtherOutlet, Passage
+from alerts.models import AlertMessage, OtherOutlet, Passage, TopicHit
 
 SLACK_TEXT_MAX = 3000  # Slack rejects a section whose text is longer
 SLACK_MAX_BLOCKS = 50  # Slack rejects a message with more blocks
@@ -61,40 +63,51 @@ def slack_url(url: str) -> str | None:
 
 def render_slack(alert: AlertMessage) -> dict[str, object]:
     """An incoming-webhook payload: fallback text plus Block Kit blocks."""
-    shown = alert.passages[:SLACK_MAX_PASSAGES]
-    blocks: list[Block] = [
-        section_block(
-            _link(
-                alert.url,
-                _escape_within(one_line(update_prefix(alert) + alert.headline), HEADLINE_MAX),
-                "*",
-            )
-        ),
+    hits = alert.hits()
+    blocks: list[Block] = []
+    if changed := what_changed(alert.changes):
+        blocks.append(section_block(slack_escape(changed)))
+    headline = _escape_within(one_line(update_prefix(alert) + alert.headline), HEADLINE_MAX)
+    blocks.append(section_block(_link(alert.url, headline, "*")))
+    blocks.append(
         context_block(
             slack_escape(one_line(alert.outlet, 200)),
-            f"published {iso(alert.published)}",
-            f"detected {iso(alert.detected_at)}",
-        ),
-        context_block(
-            f"*Topic:* {slack_escape(one_line(alert.topic_title, 300))}",
-            f"*Severity:* {slack_escape(one_line(alert.severity, 50))}",
-            f"*Score:* {alert.score:.2f}",
-        ),
-    ]
-    if shown:
-        blocks.append(DividerBlock())
-    blocks.extend(section_block(">" + _passage_mrkdwn(p, SLACK_TEXT_MAX - 1)) for p in shown)
-    if hidden := len(alert.passages) - len(shown):
-        blocks.append(context_block(f"+{hidden} more matching passages"))
+            f"published {local_time(alert.published, alert.timezone)}",
+            f"detected {local_time(alert.detected_at, alert.timezone)}",
+        )
+    )
+    blocks.extend(_topic_blocks(hits))
     if alert.also_reported_by:
         blocks.append(section_block(_also_reported(alert.also_reported_by)))
     blocks.append(context_block(f"deskwatch · {slack_escape(one_line(alert.desk_name, 200))}"))
-    head = f"{update_prefix(alert)}{alert.topic_title}: {alert.headline}"
+    head = f"{update_prefix(alert)}{topic_line(hits)}: {alert.headline}"
     fallback = f"[deskwatch] {head} — {alert.outlet}"
     return {
         "text": _escape_within(one_line(fallback), SLACK_TEXT_MAX),
         "blocks": [block.to_dict() for block in blocks[:SLACK_MAX_BLOCKS]],
     }
+
+
+def _topic_blocks(hits: list[TopicHit]) -> list[Block]:
+    """Each topic's line and its passages; SLACK_MAX_PASSAGES in all, the rest counted."""
+    blocks: list[Block] = []
+    room = SLACK_MAX_PASSAGES
+    for hit in hits:
+        blocks.append(
+            context_block(
+                f"*Topic:* {slack_escape(one_line(hit.title, 300))}",
+                f"*Severity:* {slack_escape(one_line(hit.severity, 50))}",
+                f"*Score:* {hit.score:.2f}",
+            )
+        )
+        shown = hit.passages[:room]
+        room -= len(shown)
+        if shown:
+            blocks.append(DividerBlock())
+        blocks.extend(section_block(">" + _passage_mrkdwn(p, SLACK_TEXT_MAX - 1)) for p in shown)
+        if hidden := len(hit.passages) - len(shown):
+            blocks.append(context_block(f"+{hidden} more matching passages"))
+    return blocks
 
 
 def render_slack_json(alert: AlertMessage) -> str:

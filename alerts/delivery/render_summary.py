@@ -7,7 +7,15 @@ from email.message import EmailMessage
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from alerts.delivery.render import SUBJECT_MAX, build_email, iso, one_line, render_email, safe_url
+from alerts.delivery.render import (
+    SUBJECT_MAX,
+    build_email,
+    iso,
+    local_time,
+    one_line,
+    render_email,
+    safe_url,
+)
 from alerts.delivery.render_slack import (
     SLACK_MAX_BLOCKS,
     SLACK_TEXT_MAX,
@@ -60,20 +68,21 @@ def render_summary_email(alert: AlertMessage, sender: str) -> EmailMessage:
         "alert": alert,
         "headline": one_line(alert.headline),
         "count": _count(alert),
-        "items": [_item_context(item) for item in alert.items],
+        "items": [_item_context(item, alert.timezone) for item in alert.items],
         "more": alert.more_items,
     }
     return build_email(alert, sender, summary_subject(alert), "alert_summary", context)
 
 
-def _item_context(item: SummaryItem) -> dict[str, object]:
+def _item_context(item: SummaryItem, timezone: str) -> dict[str, object]:
     return {
         "headline": one_line(item.headline, ITEM_HEADLINE_MAX),
         "url": safe_url(item.url),
         "outlet": one_line(item.outlet, ITEM_FIELD_MAX),
-        "topic": one_line(item.topic_title, ITEM_FIELD_MAX),
+        "topic": one_line(" + ".join([item.topic_title, *item.other_topics]), ITEM_FIELD_MAX),
         "severity": one_line(item.severity, 20),
         "detected": iso(item.detected_at),
+        "detected_local": local_time(item.detected_at, timezone),
     }
 
 
@@ -87,7 +96,7 @@ def render_summary_slack(alert: AlertMessage) -> dict[str, object]:
         DividerBlock(),
     ]
     room = SLACK_MAX_BLOCKS - len(blocks) - 1  # one left for "+N more"
-    sections, listed = _item_sections(alert.items, room)
+    sections, listed = _item_sections(alert.items, room, alert.timezone)
     blocks.extend(section_block(text) for text in sections)
     if hidden := carried(alert) - listed:
         blocks.append(context_block(f"+{hidden} more in the digest"))
@@ -98,13 +107,13 @@ def render_summary_slack(alert: AlertMessage) -> dict[str, object]:
     }
 
 
-def _item_sections(items: list[SummaryItem], room: int) -> tuple[list[str], int]:
+def _item_sections(items: list[SummaryItem], room: int, timezone: str) -> tuple[list[str], int]:
     """Item lines packed into at most `room` sections of SLACK_TEXT_MAX; and how many fit."""
     sections: list[str] = []
     current: list[str] = []
     size = listed = 0
     for item in items:
-        line = _item_line(item)
+        line = _item_line(item, timezone)
         if current and size + 1 + len(line) > SLACK_TEXT_MAX:
             sections.append("\n".join(current))
             current, size = [], 0
@@ -118,11 +127,13 @@ def _item_sections(items: list[SummaryItem], room: int) -> tuple[list[str], int]
     return sections, listed
 
 
-def _item_line(item: SummaryItem) -> str:
-    """`• <url|headline> — outlet · topic · severity`, every feed field escaped."""
+def _item_line(item: SummaryItem, timezone: str) -> str:
+    """`• <url|headline> — outlet · topic · severity · time`, every feed field escaped."""
     text = slack_escape(one_line(item.headline, ITEM_HEADLINE_MAX))
     target = slack_url(item.url)
     link = f"<{target}|{text}>" if target and len(target) <= ITEM_URL_MAX else text
-    extras = (one_line(item.outlet, ITEM_FIELD_MAX), one_line(item.topic_title, ITEM_FIELD_MAX))
+    topic = " + ".join([item.topic_title, *item.other_topics])
+    extras = (one_line(item.outlet, ITEM_FIELD_MAX), one_line(topic, ITEM_FIELD_MAX))
     tail = " · ".join(slack_escape(extra) for extra in extras if extra)
-    return f"• {link} — {tail} · {slack_escape(one_line(item.severity, 20))}"
+    when = local_time(item.detected_at, timezone)
+    return f"• {link} — {tail} · {slack_escape(one_line(item.severity, 20))} · {when}"

@@ -71,7 +71,7 @@ def settle(
 
 
 def _sent_this_hour(tx: SettlementTx, alert: AlertMessage, now: datetime) -> int:
-    """Alerts of this desk, channel and topic sent (or about to be) in the current window."""
+    """Stories of this desk, channel and leading topic sent (or about to be) in the window."""
     start, _ = budget_window(now)
     return tx.sent_in_window(alert.desk_id, alert.channel, alert.topic_id, start, SUMMARY_PREFIX)
 

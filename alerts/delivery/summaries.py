@@ -6,12 +6,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerts.delivery.policy import burst_story_key, quiet_story_key
-from alerts.delivery.routing import alert_key
 from alerts.models import AlertMessage, SummaryItem
 from seeds.models import DeskSpec
 
 MAX_ITEMS = 100  # listed in full; more are counted, so a long flood keeps the row small
 QUIET_TOPIC = "*"  # a quiet-hours summary spans every topic of the desk
+
+
+def summary_key(desk_id: str, channel: str, topic_id: str, story_key: str) -> str:
+    """A summary row's key: `desk|channel|topic|summary:…` (per topic: budgets count per topic)."""
+    return f"{desk_id}|{channel}|{topic_id}|{story_key}"
 
 
 def summary_item(alert: AlertMessage) -> SummaryItem:
@@ -26,6 +30,7 @@ def summary_item(alert: AlertMessage) -> SummaryItem:
         url=alert.url,
         outlet=alert.outlet,
         detected_at=alert.detected_at,
+        other_topics=[hit.title for hit in alert.hits()[1:]],
     )
 
 
@@ -65,7 +70,7 @@ def _summary(
 ) -> AlertMessage:
     return alert.model_copy(
         update={
-            "alert_key": alert_key(alert.desk_id, alert.channel, topic_id, story),
+            "alert_key": summary_key(alert.desk_id, alert.channel, topic_id, story),
             "kind": "summary",
             "summary_of": reason,
             "topic_id": topic_id,
@@ -76,6 +81,8 @@ def _summary(
             "published": None,
             "detected_at": now,
             "passages": [],
+            "topics": [],
+            "changes": [],
             "also_reported_by": [],
             "items": [],
             "more_items": 0,

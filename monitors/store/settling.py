@@ -44,8 +44,10 @@ class Settling:
     def sent_in_window(
         self, desk_id: str, channel: str, topic_id: str, since: datetime, skip_prefix: str
     ) -> int:
-        """Alerts of this desk, channel and topic sent (or being sent) since `since`."""
-        query = sa.select(sa.func.count()).where(
+        """Stories of this desk, channel and leading topic sent (or being sent) since `since`."""
+        # Distinct stories: an update, or a row keyed per topic by an older release, about a
+        # story already counted takes nothing more from the budget.
+        query = sa.select(sa.func.count(sa.distinct(outbox.c.story_key))).where(
             outbox.c.desk_id == desk_id,
             outbox.c.channel == channel,
             outbox.c.topic_id == topic_id,

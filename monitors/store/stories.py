@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from monitors.dedup import Candidate, Identity, widened
+from monitors.facts import Fact, facts_json, parse_facts
 from monitors.models import NewItem, OutboxDraft, TopicMatch
 from monitors.store.engine import insert_ignore, utc
 from monitors.store.items import insert_item
@@ -41,10 +41,10 @@ def story_session(engine: Engine) -> Iterator[StorySession]:
 class StoryState:
     """A stored story as the update decision and the alert planner need it."""
 
-    facts: frozenset[str]
+    facts: frozenset[Fact]
     updates: int
     last_update_at: datetime | None
-    told: frozenset[str]
+    told: frozenset[tuple[str, str]]  # (desk, channel) pairs with an alert row for the story
     others: tuple[tuple[str, str], ...]
 
 
@@ -74,11 +74,14 @@ class StorySession:
         return [Candidate(r.story_key, frozenset(hits[r.story_ref]), r.signature) for r in found]
 
     def state(self, story_key: str, source_id: str) -> StoryState:
-        """What the story already has: figures, updates, alerts queued, other outlets."""
+        """What the story already has: facts, updates, desks told, other outlets."""
         row = self._conn.execute(sa.select(stories).where(stories.c.story_key == story_key)).first()
+        # By (desk, channel), not by key: rows keyed per topic by an older release count too.
         told = self._conn.execute(
-            sa.select(outbox.c.alert_key).where(outbox.c.story_key == story_key)
-        ).scalars()
+            sa.select(outbox.c.desk_id, outbox.c.channel)
+            .where(outbox.c.story_key == story_key)
+            .distinct()
+        )
         others = self._conn.execute(
             sa.select(items.c.outlet, items.c.url)
             .where(items.c.story_key == story_key, items.c.source_id != source_id)
@@ -86,10 +89,10 @@ class StorySession:
             .limit(MAX_OTHERS)
         )
         return StoryState(
-            facts=frozenset(json.loads(row.facts_json)) if row else frozenset(),
+            facts=parse_facts(row.facts_json) if row else frozenset(),
             updates=row.updates if row else 0,
             last_update_at=utc(row.last_update_at) if row else None,
-            told=frozenset(told),
+            told=frozenset((t.desk_id, t.channel) for t in told),
             others=tuple((o.outlet, o.url) for o in others),
         )
 
@@ -130,12 +133,13 @@ class StorySession:
             values = {"story_key": item.story_key, "story_ref": story_ref(item.story_key)}
             values |= {"first_seen": now, "last_seen": now}
             values |= {"title": item.title, "url": item.url, "signature": probe.signature}
-            values |= {"facts_json": json.dumps(sorted(probe.facts)[:MAX_FACTS]), "updates": 0}
+            values |= {"facts_json": facts_json(probe.facts, MAX_FACTS), "updates": 0}
             self._conn.execute(stories.insert().values(**values))
             keys = list(probe.lookup)
         else:
-            facts = sorted(set(json.loads(row.facts_json)) | probe.facts)[:MAX_FACTS]
-            values = {"last_seen": now, "facts_json": json.dumps(facts)}
+            # The stored fact comes first, so it keeps the wording of the copy that stated it.
+            facts = parse_facts(row.facts_json) | probe.facts
+            values = {"last_seen": now, "facts_json": facts_json(facts, MAX_FACTS)}
             members = widened(row.signature, probe.signature)
             if members is not None:  # a differing copy: its bands find the story too
                 values["signature"] = members

@@ -18,7 +18,7 @@ AT = datetime(2024, 12, 17, 9, 0, tzinfo=UTC)
 def an_alert(**changes: Any) -> AlertMessage:
     """An email alert to a news desk about North Korean troops in Kursk."""
     fields: dict[str, Any] = {
-        "alert_key": "newsdesk|email|troop-deployment|story-1",
+        "alert_key": "newsdesk|email|story-1",
         "desk_id": "newsdesk",
         "desk_name": "News Desk",
         "channel": "email",
@@ -34,6 +34,7 @@ def an_alert(**changes: Any) -> AlertMessage:
         "passages": [Passage(text="10,000 North Korean troops arrived.", highlights=[(7, 26)])],
         "also_reported_by": [OtherOutlet(outlet="Other Wire", url="https://wire.example.net/a")],
         "recipients": ["desk@example.org", "editor@example.org"],
+        "timezone": "Asia/Seoul",
     }
     return AlertMessage(**(fields | changes))
 

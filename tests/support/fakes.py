@@ -127,14 +127,16 @@ class FakeSettling:
     def sent_in_window(
         self, desk_id: str, channel: str, topic_id: str, since: datetime, skip_prefix: str
     ) -> int:
-        return sum(
-            1
-            for r in self._box.rows.values()
-            if (r.desk_id, r.channel, r.topic_id) == (desk_id, channel, topic_id)
-            and r.status in (OutboxStatus.SENT, OutboxStatus.CLAIMED)
-            and r.sent_at is not None
-            and r.sent_at >= since
-            and not r.story_key.startswith(skip_prefix)
+        return len(
+            {
+                r.story_key
+                for r in self._box.rows.values()
+                if (r.desk_id, r.channel, r.topic_id) == (desk_id, channel, topic_id)
+                and r.status in (OutboxStatus.SENT, OutboxStatus.CLAIMED)
+                and r.sent_at is not None
+                and r.sent_at >= since
+                and not r.story_key.startswith(skip_prefix)
+            }
         )
 
     def reserve_send(self, now: datetime) -> None:

@@ -20,7 +20,7 @@ def alert_for(
 ) -> AlertMessage:
     """A realistic alert; keyword arguments replace fields."""
     fields: dict[str, Any] = {
-        "alert_key": f"{desk}|{channel}|{topic}|{story}",
+        "alert_key": f"{desk}|{channel}|{story}",
         "desk_id": desk,
         "desk_name": desk.replace("-", " ").capitalize(),
         "channel": channel,

@@ -11,17 +11,16 @@ from monitors.dedup import (
     Candidate,
     DedupPolicy,
     choose_story,
-    figures,
     identify,
     lsh_bands,
-    material_topics,
     shingles,
     similarity,
     update_due,
     widened,
 )
+from monitors.facts import copy_facts
 from monitors.identity import global_guid, normalized_title
-from monitors.models import Document, Evidence, NewItem, StoryNews, TopicMatch
+from monitors.models import Evidence, FactChange, NewItem, StoryNews, TopicMatch
 from monitors.pipeline import story_news
 from monitors.store.stories import StoryState
 from seeds.loader import load_seeds
@@ -133,59 +132,30 @@ def test_lsh_bands_find_pairs_at_the_threshold() -> None:
     assert POLICY.bands == lsh_bands(0.5, 128) == DedupPolicy(threshold=0.7).bands
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("at least 1,200 soldiers and 35 tanks", {"1200", "35"}),
-        ("more than a million shells, 1.5 million rounds", {"1000000", "1500000"}),
-        ("two battalions and one of them", {"2"}),
-        ("SEOUL, Dec. 19 (Wire) -- on 18 December in 2024 at 10:30 or 3 p.m.", set()),
-        ("KN-23 missiles and MiG-29 jets; 21 per cent", {"21"}),
-    ],
-)
-def test_figures(text: str, expected: set[str]) -> None:
-    assert figures(text) == expected
-
-
-def test_a_new_figure_is_material_and_cosmetic_edits_are_not() -> None:
-    known = figures(WIRE)
-    cosmetic = {"troops": ["Nearly 1,000 wounded — and at least 100 deaths!"]}
-    rewritten = {"troops": ["nearly a thousand were wounded, and 100 died"]}
-    update = {"troops": ["At least 300 soldiers killed and 2,700 wounded"], "arms": ["1,000"]}
-    assert material_topics(cosmetic, known) == frozenset()
-    assert material_topics(rewritten, known) == frozenset()
-    assert material_topics(update, known) == {"troops"}
-
-
 def test_updates_are_rate_limited() -> None:
     assert update_due(None, NOW, POLICY)
     assert not update_due(NOW - timedelta(hours=5), NOW, POLICY)
     assert update_due(NOW - timedelta(hours=6), NOW, POLICY)
 
 
-def match(topic: str, text: str, start: int) -> TopicMatch:
-    return TopicMatch(topic, 6.0, "high", (Evidence(text, start, start + len(text)),))
-
-
 def state(**changes: object) -> StoryState:
     values: dict[str, object] = {
-        "facts": figures(WIRE), "updates": 0, "last_update_at": None,
-        "told": frozenset({"k"}), "others": (("Wire", "https://a.example/1"),),
+        "facts": copy_facts(WIRE), "updates": 0, "last_update_at": None,
+        "told": frozenset({("korea-desk", "email")}), "others": (("Wire", "https://a.example/1"),),
     }  # fmt: skip
     values.update(changes)
     return StoryState(**values)  # type: ignore[arg-type]
 
 
-def test_story_news_counts_body_figures_only_and_respects_the_interval() -> None:
-    title = "300 killed, 2,700 wounded"
-    doc = Document(title, "Seoul said at least 300 soldiers were killed.")
-    in_title = [match("troop-deployment", title, 0)]
-    in_body = [match("troop-deployment", doc.body, len(title) + 2)]
-    assert story_news(state(), doc, in_title, NOW, POLICY).update == 0
-    news = story_news(state(updates=2), doc, in_body, NOW, POLICY)
-    assert (news.update, news.update_topics, news.told) == (3, {"troop-deployment"}, {"k"})
+def test_story_news_updates_on_a_new_body_fact_and_respects_the_interval() -> None:
+    known_only = copy_facts("Nearly 1,000 wounded and at least 100 deaths, Seoul said.")
+    assert story_news(state(), known_only, NOW, POLICY).update == 0
+    new = copy_facts("Seoul said at least 300 soldiers were killed and 2,700 wounded.")
+    news = story_news(state(updates=2), new, NOW, POLICY)
+    assert (news.update, news.told) == (3, {("korea-desk", "email")})
+    assert FactChange("2,700 wounded", ("1,000 wounded",)) in news.changes
     recent = state(last_update_at=NOW - timedelta(hours=1))
-    assert story_news(recent, doc, in_body, NOW, POLICY).update == 0
+    assert story_news(recent, new, NOW, POLICY).update == 0
 
 
 def test_plan_alerts_new_then_nothing_then_update() -> None:
@@ -197,11 +167,12 @@ def test_plan_alerts_new_then_nothing_then_update() -> None:
     found = [TopicMatch(topic, 99.0, "high", (Evidence("passage", 0, 7),))]
     first = [d for d in plan_alerts(seeds.desks, seeds.topics, item, found) if d.desk_id == desk.id]
     assert first and {d.kind for d in first} == {"new"}
-    told = StoryNews(told=frozenset(d.alert_key for d in first))
+    told = StoryNews(told=frozenset((d.desk_id, d.channel) for d in first))
     assert [
         d for d in plan_alerts(seeds.desks, seeds.topics, item, found, told) if d.desk_id == desk.id
     ] == []
-    news = StoryNews(told=told.told, update=1, update_topics=frozenset({topic}))
+    change = FactChange("3,000 casualties", ("1,200 casualties",))
+    news = StoryNews(told=told.told, update=1, changes=(change,))
     updates = [
         d for d in plan_alerts(seeds.desks, seeds.topics, item, found, news) if d.desk_id == desk.id
     ]

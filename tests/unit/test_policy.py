@@ -23,7 +23,7 @@ from alerts.delivery.policy import (
 from alerts.delivery.routing import plan_alerts
 from alerts.delivery.summaries import MAX_ITEMS, burst_summary, carried, quiet_summary, with_item
 from alerts.models import AlertMessage
-from monitors.models import NewItem, TopicMatch
+from monitors.models import NewItem, StoryNews, TopicMatch
 from seeds.models import QuietHours, Severity, TopicSpec
 from tests.support.builders import a_desk, an_alert
 
@@ -36,7 +36,7 @@ make_desk = a_desk
 def make_alert(n: int = 1, **changes: Any) -> AlertMessage:
     """The Korea desk's nth alert of medium severity, detected at NOW."""
     story = {
-        "alert_key": f"korea-desk|email|troop-deployment|story-{n}",
+        "alert_key": f"korea-desk|email|story-{n}",
         "desk_id": "korea-desk",
         "desk_name": "Korea desk",
         "severity": "medium",
@@ -266,3 +266,24 @@ def test_plan_alerts_leaves_digest_only_desks_and_low_severity_out() -> None:
     ]
     drafts = plan_alerts(desks, [topic], item, [low])
     assert [d.desk_id for d in drafts] == ["reads-all"]
+
+
+def test_a_story_matching_two_followed_topics_is_one_draft_per_channel_led_by_severity() -> None:
+    topics = [
+        TopicSpec(id="arms-transfers", title="Arms", groups={"g": ["shells"]}, rule="g"),
+        TopicSpec(id="troop-deployment", title="Troops", groups={"g": ["troops"]}, rule="g"),
+    ]
+    item = NewItem("wire", "k", "https://w.example/k", "https://w.example/k", "Shells", "Wire",
+                   None, NOW, "fp", "story")  # fmt: skip
+    found = [
+        TopicMatch("troop-deployment", 9.0, Severity.MEDIUM, ()),
+        TopicMatch("arms-transfers", 6.0, Severity.HIGH, ()),
+    ]
+    desk = make_desk(id="korea", topics=["arms-transfers", "troop-deployment"])
+    (draft,) = plan_alerts([desk], topics, item, found)
+    assert (draft.alert_key, draft.topic_id) == ("korea|email|story", "arms-transfers")
+    alert = AlertMessage.model_validate_json(draft.payload_json)
+    assert [h.topic_id for h in alert.hits()] == ["arms-transfers", "troop-deployment"]
+    assert (alert.severity, alert.score, alert.timezone) == (Severity.HIGH, 6.0, desk.timezone)
+    told = StoryNews(told=frozenset({("korea", "email")}))
+    assert plan_alerts([desk], topics, item, found, told) == []

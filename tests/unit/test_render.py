@@ -10,10 +10,11 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.delivery.render import highlight_runs, message_id_for, render_email
+from alerts.delivery.render import highlight_runs, local_time, message_id_for, render_email
 from alerts.delivery.render_slack import (
     SLACK_MAX_BLOCKS,
     SLACK_TEXT_MAX,
@@ -22,7 +23,7 @@ from alerts.delivery.render_slack import (
 )
 from alerts.delivery.render_summary import email_message, slack_json, slack_payload
 from alerts.delivery.summaries import MAX_ITEMS, burst_summary, with_item
-from alerts.models import AlertMessage, OtherOutlet, Passage
+from alerts.models import AlertMessage, Change, OtherOutlet, Passage, TopicHit
 from seeds.models import DeskSpec
 from tests.support.builders import an_alert
 
@@ -65,7 +66,7 @@ def test_email_is_multipart_alternative_with_text_and_html() -> None:
     assert "<mark" in bodies["text/html"] and "North Korean troops</mark>" in bodies["text/html"]
     assert 'href="https://news.example.org/kursk?id=1&amp;lang=en"' in bodies["text/html"]
     assert "Other Wire" in bodies["text/plain"] and "Also reported by" in bodies["text/html"]
-    assert "2025-01-02T03:04:05+00:00" in bodies["text/plain"]
+    assert "Published: 2 Jan 2025, 12:04 KST (UTC+09:00)" in bodies["text/plain"]
 
 
 def test_email_headers() -> None:
@@ -138,7 +139,7 @@ def test_slack_headline_link_and_fields() -> None:
         "*<https://news.example.org/kursk?id=1&amp;lang=en|North Korean troops arrive in Kursk>*"
     )
     joined = "\n".join(texts)
-    assert "Example News" in joined and "2025-01-02T03:04:05+00:00" in joined
+    assert "Example News" in joined and "published 2 Jan 2025, 12:04 KST (UTC+09:00)" in joined
     assert "Troop deployment" in joined
     assert ">Some 10,000 *North Korean troops* arrived in Kursk on Monday." in joined
     assert "*Also reported by:* <https://wire.example.net/a|Other Wire>" in joined
@@ -261,3 +262,83 @@ def test_summary_slack_respects_limits_and_counts_the_rest() -> None:
     more = re.search(r"\+(\d+) more", json.dumps(payload))
     assert more is not None and listed + int(more.group(1)) == MAX_ITEMS + 20
     assert json.loads(slack_json(summary)) == payload
+
+
+# --- topics, updates, desk-local times -------------------------------------------------------
+
+
+def two_topic_alert(**changes: Any) -> AlertMessage:
+    """An alert about one story that matched two of the desk's topics, arms leading."""
+    arms = TopicHit(
+        topic_id="arms-transfers", title="Arms transfers", severity="high", score=9.5,
+        passages=[Passage(text="20,000 containers of shells", highlights=[(21, 27)])],
+    )  # fmt: skip
+    troops = TopicHit(
+        topic_id="troop-deployment", title="Troop deployment", severity="high", score=7.0,
+        passages=[Passage(text="1,200 casualties among soldiers", highlights=[(23, 31)])],
+    )  # fmt: skip
+    fields = {"topic_id": "arms-transfers", "topic_title": "Arms transfers", "score": 9.5}
+    return make_alert(**(fields | {"topics": [arms, troops]} | changes))
+
+
+def test_one_message_names_every_topic_leading_first_with_its_evidence() -> None:
+    alert = two_topic_alert()
+    msg = render_email(alert, SENDER)
+    assert msg["Subject"] == (
+        "[deskwatch] Arms transfers + Troop deployment: North Korean troops arrive in Kursk"
+    )
+    bodies = parts(msg)
+    text = bodies["text/plain"]
+    assert text.index("== Arms transfers") < text.index("== Troop deployment")
+    assert "**shells**" in text and "**soldiers**" in text
+    assert "shells</mark>" in bodies["text/html"] and "soldiers</mark>" in bodies["text/html"]
+    joined = "\n".join(slack_texts(render_slack(alert)))
+    assert joined.index("*Topic:* Arms transfers") < joined.index("*Topic:* Troop deployment")
+    assert "*soldiers*" in joined
+
+
+def test_an_update_starts_by_saying_what_changed() -> None:
+    change = Change(fact="3,000 casualties", earlier=["1,200 casualties"])
+    alert = two_topic_alert(kind="update", changes=[change], alert_key="newsdesk|email|s|update-1")
+    line = "What changed: 3,000 casualties (earlier: 1,200 casualties)"
+    bodies = parts(render_email(alert, SENDER))
+    assert bodies["text/plain"].startswith(line + "\n")
+    assert line in bodies["text/html"]
+    texts = slack_texts(render_slack(alert))
+    assert texts[1] == line and texts[2].startswith("*<https://news.example.org/kursk")
+
+
+def test_a_payload_stored_by_the_previous_release_still_parses_and_renders() -> None:
+    stored = make_alert().model_dump(mode="json", exclude={"topics", "changes", "timezone"})
+    stored["alert_key"] = "newsdesk|email|troop-deployment|story-1"
+    alert = AlertMessage.model_validate_json(json.dumps(stored))
+    assert [h.topic_id for h in alert.hits()] == ["troop-deployment"]
+    msg = render_email(alert, SENDER)
+    assert msg["Subject"] == "[deskwatch] Troop deployment: North Korean troops arrive in Kursk"
+    assert "Published: 2 Jan 2025, 03:04 UTC (UTC+00:00)" in parts(msg)["text/plain"]
+    assert "**North Korean troops**" in parts(msg)["text/plain"]
+    assert "*Topic:* Troop deployment" in "\n".join(slack_texts(render_slack(alert)))
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("Asia/Seoul", "2 Jan 2025, 12:04 KST (UTC+09:00)"),
+        ("Europe/Moscow", "2 Jan 2025, 06:04 MSK (UTC+03:00)"),
+        ("America/New_York", "1 Jan 2025, 22:04 EST (UTC-05:00)"),
+        ("Asia/Kolkata", "2 Jan 2025, 08:34 IST (UTC+05:30)"),
+        ("Asia/Almaty", "2 Jan 2025, 08:04 (UTC+05:00)"),  # no abbreviation: the offset alone
+        ("Not/AZone", "2 Jan 2025, 03:04 UTC (UTC+00:00)"),
+    ],
+)
+def test_times_are_desk_local_with_the_utc_offset(zone: str, shown: str) -> None:
+    assert local_time(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC), zone) == shown
+    assert local_time(None, zone) == "unknown"
+
+
+def test_summaries_show_desk_local_times() -> None:
+    summary = make_summary(2)
+    bodies = parts(email_message(summary, SENDER))
+    assert "detected 2 Jan 2025, 12:10 KST (UTC+09:00)" in bodies["text/plain"]
+    assert ">2 Jan 2025, 12:10 KST (UTC+09:00)</time>" in bodies["text/html"]
+    assert "2 Jan 2025, 12:10 KST (UTC+09:00)" in slack_json(summary)

@@ -79,6 +79,21 @@ def test_alerts_over_the_hourly_budget_are_suppressed_into_a_burst_summary() -> 
     assert set(box.locked_groups) == {("korea-desk", "email")}
 
 
+def test_budgets_count_stories_so_an_update_to_a_story_sent_this_hour_takes_nothing() -> None:
+    box, channel = FakeOutbox(), Recorder()
+    first = alert_for("korea-desk", "email", "arms-transfers", "s0", NOON)
+    box.add(first, NOON)
+    update = first.model_copy(update={"alert_key": f"{first.alert_key}|update-1", "kind": "update"})
+    box.add(update, NOON)
+    for n in (1, 2):
+        box.add(alert_for("korea-desk", "email", "arms-transfers", f"s{n}", NOON), NOON)
+    report = deliver_pending(
+        Outbox(box), lambda _a: channel, now=at(NOON), desks=[desk(budget={"per_hour": 2})]
+    )
+    assert (report.sent, report.suppressed) == (3, 1)
+    assert channel.sent[:2] == [first.alert_key, update.alert_key]
+
+
 def test_a_digest_only_desk_never_sends() -> None:
     box, channel = FakeOutbox(), Recorder()
     emails(box, 2, NOON)
