@@ -45,7 +45,7 @@ def _queue(store: Store, channel: ChannelKind, count: int) -> None:
     for n in range(count):
         story = f"https://wire.example/bench/{n}"
         alert = AlertMessage(
-            alert_key=f"bench-desk|{channel}|arms-transfers|{story}",
+            alert_key=f"bench-desk|{channel}|{story}",
             desk_id="bench-desk",
             desk_name="Bench desk",
             channel=channel,
