@@ -148,7 +148,7 @@ def test_outbox_show_prints_the_email_the_file_channel_writes(
         "attempts:     1",
         "next attempt: 2024-12-17T09:10:00+00:00",
         "last error:   smtp 127.0.0.1:2525: 550 mailbox unavailable",
-        "alert key:    korea-desk|email|arms-transfers|s1",
+        "alert key:    korea-desk|email|s1",
     ]
     alert = alert_for("korea-desk", "email", "arms-transfers", "s1", NOW)
     # No SMTP server is configured: the message is the .eml the file channel writes.
