@@ -23,7 +23,7 @@ from flows.tasks import (
     prune_task,
 )
 from flows.wiring import RunInputs, run_adapters
-from monitors.errors import DeliveryError, DeskwatchError, SeedError
+from monitors.errors import DeliveryError, SeedError
 from monitors.models import SourceReport, SourceStatus
 from seeds.models import SourceKind
 
@@ -42,17 +42,6 @@ class PollSummary(BaseModel):
     @property
     def failed_sources(self) -> list[SourceReport]:
         return [r for r in self.reports if r.status is SourceStatus.FAILED]
-
-
-class PollIncomplete(DeskwatchError):
-    """A poll run in which sources or alerts failed; carries the run's summary for the CLI."""
-
-    def __init__(self, summary: PollSummary) -> None:
-        super().__init__(incomplete_reason(summary))
-        self.summary = summary
-
-    def __reduce__(self) -> tuple[type[PollIncomplete], tuple[PollSummary]]:
-        return (PollIncomplete, (self.summary,))  # Prefect pickles a failed run's exception
 
 
 def incomplete_reason(summary: PollSummary) -> str:
@@ -93,7 +82,7 @@ def poll_sources(
     """Check every enabled source (of the given kinds; one task each), then drain the outbox.
 
     Publishes the per-source table; ends Failed, naming the failed sources, when a source or an
-    alert failed (a caller gets PollIncomplete); refuses a `kinds` that selects no source.
+    alert failed; refuses a `kinds` that selects no enabled source.
     """
     inputs = RunInputs.fresh(sources_file, topics_file, desks_file)
     with run_adapters(inputs) as rt:
@@ -111,17 +100,22 @@ def poll_sources(
             else DeliverySummary(sent=0, retrying=0, failed=0, sent_alerts=[], errors=[])
         )
         prune_task(inputs)  # once per poll: keeps the store's size flat under a steady stream
-    summary = PollSummary(reports=reports, delivery=delivery)
+    return _finish(PollSummary(reports=reports, delivery=delivery))
+
+
+def _finish(summary: PollSummary) -> PollSummary:
+    """Publish the per-source table; the summary, or a Failed state naming what failed."""
+    reason = incomplete_reason(summary)
     create_markdown_artifact(
         key="poll-sources",
         markdown=sources_markdown(summary),
-        description=incomplete_reason(summary) or f"{len(reports)} sources ok",
+        description=reason or f"{len(summary.reports)} sources ok",
     )
-    if reason := incomplete_reason(summary):
-        # A returned state becomes the run's final state without a traceback in the log; a
-        # caller of the flow gets the PollIncomplete raised, with the summary in it.
-        return cast(PollSummary, Failed(message=reason, data=PollIncomplete(summary)))
-    return summary
+    if not reason:
+        return summary
+    # A returned state becomes the run's final state, with no traceback in the log; the summary
+    # stays its data, for a caller that asks for the state (`return_state=True`).
+    return cast(PollSummary, Failed(message=reason, data=summary))
 
 
 def poll_flow(settings: Settings) -> Flow[..., PollSummary]:

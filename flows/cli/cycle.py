@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import cast
+
+from prefect import State
 
 from flows.cli.report import print_cycle
-from flows.poll import Day, PollIncomplete, PollSummary, daily_digest, poll_flow
+from flows.poll import Day, PollSummary, daily_digest, poll_flow
 from flows.settings import Settings, load_settings
 from flows.wiring import seeds_from
 from monitors.errors import DeliveryError, DeskwatchError
@@ -65,11 +68,16 @@ def parse_day(text: str) -> Day:
 def _poll(
     settings: Settings, sources: Path | None, topics: Path | None, desks: Path | None
 ) -> PollSummary:
-    """The poll flow's summary, also when the run ended Failed because some sources did."""
-    try:
-        return poll_flow(settings)(_str(sources), _str(topics), _str(desks))
-    except PollIncomplete as incomplete:  # the report below says which, and the exit code 3
-        return incomplete.summary
+    """The poll run's summary, also when the run ended Failed because sources did."""
+    run = poll_flow(settings)
+    # Through `Flow[..., R]` mypy picks the plain overload; return_state=True gives a State.
+    state = cast(
+        State[PollSummary], run(_str(sources), _str(topics), _str(desks), return_state=True)
+    )
+    outcome = state.result(raise_on_failure=False)
+    if isinstance(outcome, BaseException):  # the run failed before it had a summary
+        raise outcome
+    return outcome  # the report says which sources failed, and the exit code is 3
 
 
 def _str(path: Path | None) -> str | None:

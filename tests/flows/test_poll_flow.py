@@ -18,7 +18,7 @@ from prefect.exceptions import ParameterTypeError
 
 from flows.local.replay import ReplaySite, write_demo_sources
 from flows.local.sinks import SlackWebhookSink, SmtpSink
-from flows.poll import daily_digest, poll_sources
+from flows.poll import PollSummary, daily_digest, poll_sources
 from monitors.errors import SeedError
 from monitors.models import SourceStatus
 from seeds.models import SourceKind
@@ -100,6 +100,8 @@ def test_a_poll_with_a_failing_source_ends_failed_naming_it_and_publishes_the_ta
         state = poll_sources(str(sources), return_state=True)
     assert state.is_failed()
     assert state.message == "1 of 6 sources failed: dead-wire (connect-error)"
+    summary = state.result(raise_on_failure=False)
+    assert isinstance(summary, PollSummary) and len(summary.failed_sources) == 1
     with get_client(sync_client=True) as client:
         run_id = state.state_details.flow_run_id
         assert run_id is not None
