@@ -53,11 +53,18 @@ server: $(STAMP)        ## a local Prefect server with its UI on http://127.0.0.
 	@mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/prefect server start --host 127.0.0.1
 
-deploy: $(STAMP)        ## register prefect.yaml deployments with the server at PREFECT_API_URL
-	$(BIN)/prefect --no-prompt deploy --all
+# The work pool is created only when missing: `--overwrite` would reset its job template and
+# lose what an operator changed in the UI. DESKWATCH_PROJECT_DIR is unset for the deploy, which
+# would otherwise write this machine's path into prefect.yaml's pull step.
+deploy: $(STAMP)        ## the work pool (if missing), then prefect.yaml's deployments, at PREFECT_API_URL
+	$(BIN)/prefect work-pool inspect deskwatch >/dev/null 2>&1 \
+		|| $(BIN)/prefect work-pool create deskwatch --type process
+	env -u DESKWATCH_PROJECT_DIR $(BIN)/prefect --no-prompt deploy --all
 
-worker: $(STAMP)
-	$(BIN)/prefect worker start --pool deskwatch --type process
+# Flow runs start in DESKWATCH_PROJECT_DIR (prefect.yaml's pull step): this checkout, unless set.
+worker: $(STAMP)        ## a process worker for the deskwatch pool
+	DESKWATCH_PROJECT_DIR="$${DESKWATCH_PROJECT_DIR:-$(CURDIR)}" \
+		$(BIN)/prefect worker start --pool deskwatch --type process
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

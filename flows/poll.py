@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from prefect import Flow, flow, unmapped
 from prefect.artifacts import create_markdown_artifact
+from prefect.states import Failed
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from alerts.files import label
 from flows.settings import Settings
@@ -24,6 +25,14 @@ from flows.tasks import (
 from flows.wiring import RunInputs, run_adapters
 from monitors.errors import DeliveryError, SeedError
 from monitors.models import SourceReport, SourceStatus
+from seeds.models import SourceKind
+
+# A digest day as a deployment parameter: the UI offers the two words or a date. The pattern
+# lets the server refuse a typo when a run is created (JSON Schema leaves "format" unchecked).
+IsoDate = Annotated[
+    date, WithJsonSchema({"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"})
+]
+Day = Literal["today", "yesterday"] | IsoDate
 
 
 class PollSummary(BaseModel):
@@ -35,20 +44,52 @@ class PollSummary(BaseModel):
         return [r for r in self.reports if r.status is SourceStatus.FAILED]
 
 
+def incomplete_reason(summary: PollSummary) -> str:
+    """What went wrong in a poll run ('' when nothing did): failing sources, failed alerts."""
+    failed = summary.failed_sources
+    parts = []
+    if failed:
+        names = ", ".join(f"{r.source_id} ({r.reason})" for r in failed)
+        parts.append(f"{len(failed)} of {len(summary.reports)} sources failed: {names}")
+    if summary.delivery.failed:
+        parts.append(f"{summary.delivery.failed} alert(s) could not be delivered")
+    return "; ".join(parts)
+
+
+def sources_markdown(summary: PollSummary) -> str:
+    """The per-source table of a poll run, as Markdown for the run's artifact."""
+    lines = [
+        "| source | status | new | matches | alerts | reason |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for r in summary.reports:
+        reason = "" if r.status.healthy else f"{r.reason}: {r.detail}"[:80]
+        cells = [r.source_id, r.status.value, r.items_new, r.matches, r.alerts_queued, reason]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    d = summary.delivery
+    lines.append(f"\nAlerts sent: {d.sent}; to retry: {d.retrying}; failed: {d.failed}.")
+    return "\n".join(lines)
+
+
 @flow(name="poll-sources", log_prints=True)
 def poll_sources(
     sources_file: str | None = None,
     topics_file: str | None = None,
     desks_file: str | None = None,
-    kinds: list[str] | None = None,
+    kinds: list[SourceKind] | None = None,
     deliver: bool = True,
 ) -> PollSummary:
-    """Check every enabled source (of the given kinds; one task each), then drain the outbox."""
+    """Check every enabled source (of the given kinds; one task each), then drain the outbox.
+
+    Publishes the per-source table; ends Failed, naming the failed sources, when a source or an
+    alert failed; refuses a `kinds` that selects no enabled source.
+    """
     inputs = RunInputs.fresh(sources_file, topics_file, desks_file)
     with run_adapters(inputs) as rt:
-        sources = [
-            s for s in rt.seeds.sources if s.enabled and (not kinds or s.kind.value in kinds)
-        ]
+        sources = [s for s in rt.seeds.sources if s.enabled and (not kinds or s.kind in kinds)]
+        if not sources:
+            wanted = ", ".join(k.value for k in kinds) if kinds else "any kind"
+            raise SeedError(f"kinds: no enabled source of {wanted} to poll")
         # Checks go to the flow's task runner (threads, or worker processes that build their
         # own adapters from `inputs`); delivery and pruning run here, once each.
         futures = check_source_task.map(unmapped(inputs), sources)
@@ -59,7 +100,22 @@ def poll_sources(
             else DeliverySummary(sent=0, retrying=0, failed=0, sent_alerts=[], errors=[])
         )
         prune_task(inputs)  # once per poll: keeps the store's size flat under a steady stream
-    return PollSummary(reports=reports, delivery=delivery)
+    return _finish(PollSummary(reports=reports, delivery=delivery))
+
+
+def _finish(summary: PollSummary) -> PollSummary:
+    """Publish the per-source table; the summary, or a Failed state naming what failed."""
+    reason = incomplete_reason(summary)
+    create_markdown_artifact(
+        key="poll-sources",
+        markdown=sources_markdown(summary),
+        description=reason or f"{len(summary.reports)} sources ok",
+    )
+    if not reason:
+        return summary
+    # A returned state becomes the run's final state, with no traceback in the log; the summary
+    # stays its data, for a caller that asks for the state (`return_state=True`).
+    return cast(PollSummary, Failed(message=reason, data=summary))
 
 
 def poll_flow(settings: Settings) -> Flow[..., PollSummary]:
@@ -74,8 +130,10 @@ def poll_flow(settings: Settings) -> Flow[..., PollSummary]:
     return poll_sources.with_options(task_runner=runner)
 
 
-def resolve_day(day: str, timezone: str, now: datetime | None = None) -> date:
-    """'today', 'yesterday' (in the desk's timezone) or an ISO date."""
+def resolve_day(day: Day | str, timezone: str, now: datetime | None = None) -> date:
+    """'today', 'yesterday' (in the desk's timezone), a date or an ISO date."""
+    if isinstance(day, date):
+        return day
     local_today = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
     if day == "today":
         return local_today
@@ -86,7 +144,7 @@ def resolve_day(day: str, timezone: str, now: datetime | None = None) -> date:
 
 @flow(name="daily-digest", log_prints=True)
 def daily_digest(
-    day: str = "yesterday",  # "today", "yesterday" or YYYY-MM-DD, in each desk's timezone
+    day: Day = "yesterday",  # in each desk's timezone; the UI offers both words or a date
     desk: str | None = None,
     sources_file: str | None = None,
     topics_file: str | None = None,

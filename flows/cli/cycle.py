@@ -5,10 +5,13 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import cast
+
+from prefect import State
 
 from flows.cli.report import print_cycle
-from flows.poll import daily_digest, poll_flow
-from flows.settings import load_settings
+from flows.poll import Day, PollSummary, daily_digest, poll_flow
+from flows.settings import Settings, load_settings
 from flows.wiring import seeds_from
 from monitors.errors import DeliveryError, DeskwatchError
 
@@ -24,17 +27,13 @@ def write_digests(
     email: bool = False,
 ) -> int:
     """Write (and with `email`, send) each desk's digest; 3 when an email could not go."""
-    if day not in ("today", "yesterday"):
-        try:
-            date.fromisoformat(day)
-        except ValueError:
-            raise DeskwatchError(f"--date: {day!r} is not YYYY-MM-DD, today or yesterday") from None
+    when = parse_day(day)
     seeds = seeds_from(load_settings(), sources, topics, desks)  # bad seeds stop before any run
     if desk is not None and desk not in {d.id for d in seeds.desks}:
         known = ", ".join(d.id for d in seeds.desks)
         raise DeskwatchError(f"--desk: unknown desk {desk!r} (known: {known})")
     try:
-        written = daily_digest(day, desk, _str(sources), _str(topics), _str(desks), email)
+        written = daily_digest(when, desk, _str(sources), _str(topics), _str(desks), email)
     except DeliveryError as exc:
         print(f"deskwatch: digests written, but {exc}", file=sys.stderr)
         return EXIT_PARTIAL
@@ -47,11 +46,38 @@ def run_cycle(sources: Path | None, topics: Path | None, desks: Path | None) -> 
     """Poll everything once, deliver, write today's digests, and print what happened."""
     settings = load_settings()
     seeds_from(settings, sources, topics, desks)  # a bad entry stops here, before any run
-    summary = poll_flow(settings)(_str(sources), _str(topics), _str(desks))
+    summary = _poll(settings, sources, topics, desks)
     written = daily_digest("today", None, _str(sources), _str(topics), _str(desks))
     print_cycle(summary, written)
     partial = summary.failed_sources or summary.delivery.retrying or summary.delivery.failed
     return EXIT_PARTIAL if partial else EXIT_OK
+
+
+def parse_day(text: str) -> Day:
+    """--date as the digest flow takes it: 'today', 'yesterday' or a date."""
+    if text == "today":
+        return "today"
+    if text == "yesterday":
+        return "yesterday"
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DeskwatchError(f"--date: {text!r} is not YYYY-MM-DD, today or yesterday") from None
+
+
+def _poll(
+    settings: Settings, sources: Path | None, topics: Path | None, desks: Path | None
+) -> PollSummary:
+    """The poll run's summary, also when the run ended Failed because sources did."""
+    run = poll_flow(settings)
+    # Through `Flow[..., R]` mypy picks the plain overload; return_state=True gives a State.
+    state = cast(
+        State[PollSummary], run(_str(sources), _str(topics), _str(desks), return_state=True)
+    )
+    outcome = state.result(raise_on_failure=False)
+    if isinstance(outcome, BaseException):  # the run failed before it had a summary
+        raise outcome
+    return outcome  # the report says which sources failed, and the exit code is 3
 
 
 def _str(path: Path | None) -> str | None:

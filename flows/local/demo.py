@@ -11,6 +11,15 @@ from flows.cli.cycle import run_cycle
 from flows.local.replay import ReplaySite, bundled_replay_dir, write_demo_sources
 from flows.local.sinks import SlackWebhookSink, SmtpSink
 
+# The demo's own store, digests and outbox: its replayed stories (127.0.0.1 links) must never
+# reach the production database or a production digest. A variable the user set still wins.
+DEMO_DIR = Path("var/demo")
+DEMO_STATE = {
+    "DESKWATCH_STATE_URL": f"sqlite:///{DEMO_DIR / 'deskwatch.db'}",
+    "DESKWATCH_DIGEST_DIR": str(DEMO_DIR / "digests"),
+    "DESKWATCH_OUTBOX_DIR": str(DEMO_DIR / "outbox"),
+}
+
 
 @contextmanager
 def environment(values: dict[str, str]) -> Iterator[None]:
@@ -35,9 +44,10 @@ def run_demo(port: int) -> int:
             "DESKWATCH_SMTP_URL": smtp.url,
             "DESKWATCH_SLACK_WEBHOOK_URL": slack.url,
             "DESKWATCH_ALLOW_PRIVATE_NETWORKS": "true",
+            **DEMO_STATE,
         }
         with environment(sinks):
-            sources = write_demo_sources(site.base_url, Path("var/demo/sources.yaml"))
+            sources = write_demo_sources(site.base_url, DEMO_DIR / "sources.yaml")
             print(f"replay site {site.base_url}  smtp {smtp.url}  slack webhook {slack.url}")
             status = run_cycle(sources, None, None)
         print(

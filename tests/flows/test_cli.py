@@ -155,3 +155,11 @@ def test_every_command_resolves_to_a_function() -> None:
 )
 def test_every_command_line_has_an_implementation(argv: list[str]) -> None:
     assert build_parser().parse_args(argv).command_key in COMMANDS
+
+
+def test_a_digest_date_that_is_no_day_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["digest", "--date", "tomorrowish"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tomorrowish" in err

@@ -2,94 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import REPO
-
-PREFECT = Path(sys.executable).parent / "prefect"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.flows.prefect_server import deployment as _deployment
+from tests.flows.prefect_server import make_deploy, prefect, prefect_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A Prefect server on 127.0.0.1 with its own home; yields the env for the CLI."""
-    home = tmp_path_factory.mktemp("prefect-server-home")
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-    }
-    log = (home / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_healthy(env["PREFECT_API_URL"], process)
+    with prefect_server(tmp_path_factory.mktemp("prefect-server-home")) as env:
         yield env
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-
-
-def _wait_healthy(api: str, process: subprocess.Popen[bytes], timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"prefect server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail("prefect server did not become healthy in time")
-
-
-def _prefect(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [str(PREFECT), "--no-prompt", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-
-
-def _deployment(env: dict[str, str], flow: str, name: str) -> dict[str, Any]:
-    response = httpx.get(f"{env['PREFECT_API_URL']}/deployments/name/{flow}/{name}", timeout=10)
-    response.raise_for_status()
-    data: dict[str, Any] = response.json()
-    return data
 
 
 @pytest.fixture(scope="module")
-def deployed(server: dict[str, str]) -> dict[str, str]:
-    """The work pool created and `prefect deploy --all` run once, as an operator would."""
-    _prefect(server, "work-pool", "create", "deskwatch", "--type", "process")
-    _prefect(server, "deploy", "--all")
+def deployed(server: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """`make deploy` on a fresh server, as the README has an operator do before any worker ran."""
+    make_deploy(server, tmp_path_factory.mktemp("make"))
     return server
 
 
@@ -123,8 +55,64 @@ def test_a_schedule_paused_in_the_ui_stays_paused_after_redeploy(
         timeout=10,
     ).raise_for_status()
 
-    _prefect(server, "deploy", "--all")
+    prefect(server, "deploy", "--all")
 
     (after,) = _deployment(server, "poll-sources", "poll-news")["schedules"]
     assert after["slug"] == schedule["slug"]
     assert after["active"] is False
+
+
+def test_make_deploy_runs_again_on_a_server_that_has_the_pool(
+    deployed: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    api = deployed["PREFECT_API_URL"]
+    pool = httpx.get(f"{api}/work_pools/deskwatch", timeout=10).json()
+
+    make_deploy(deployed, tmp_path_factory.mktemp("make-again"))
+
+    again = httpx.get(f"{api}/work_pools/deskwatch", timeout=10).json()
+    assert (again["id"], again["base_job_template"]) == (pool["id"], pool["base_job_template"])
+
+
+def test_runs_start_in_the_workers_checkout_not_the_deploying_one(
+    deployed: dict[str, str],
+) -> None:
+    # make_deploy sets DESKWATCH_PROJECT_DIR for the deploy: a resolved template would show it.
+    for flow, name in [("poll-sources", "poll-news"), ("daily-digest", "daily-digest")]:
+        assert _deployment(deployed, flow, name)["pull_steps"] == [
+            {
+                "prefect.deployments.steps.set_working_directory": {
+                    "directory": "{{ $DESKWATCH_PROJECT_DIR }}"
+                }
+            }
+        ]
+
+
+@pytest.mark.parametrize(
+    ("flow", "name", "parameters", "named"),
+    [
+        ("poll-sources", "poll-news", {"kinds": ["rs"]}, "rs"),
+        ("daily-digest", "daily-digest", {"day": "tomorrowish"}, "tomorrowish"),
+    ],
+)
+def test_a_typo_in_a_run_parameter_is_refused_before_the_run_exists(
+    deployed: dict[str, str], flow: str, name: str, parameters: dict[str, object], named: str
+) -> None:
+    target = _deployment(deployed, flow, name)
+    response = httpx.post(
+        f"{deployed['PREFECT_API_URL']}/deployments/{target['id']}/create_flow_run",
+        json={"parameters": parameters},
+        timeout=10,
+    )
+    assert response.status_code == 409, response.text
+    assert named in response.text
+
+
+def test_the_ui_offers_the_source_kinds_and_digest_days_as_choices(
+    deployed: dict[str, str],
+) -> None:
+    poll = _deployment(deployed, "poll-sources", "poll-news")["parameter_openapi_schema"]
+    digest = _deployment(deployed, "daily-digest", "daily-digest")["parameter_openapi_schema"]
+    kinds = str(poll["definitions"]["SourceKind"]["enum"])
+    assert all(kind in kinds for kind in ("rss", "transcript_page", "podcast"))
+    assert "'today', 'yesterday'" in str(digest["properties"]["day"])

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
+from prefect.exceptions import ParameterTypeError
 
 from flows.local.replay import ReplaySite, write_demo_sources
 from flows.local.sinks import SlackWebhookSink, SmtpSink
-from flows.poll import daily_digest, poll_sources
+from flows.poll import PollSummary, daily_digest, poll_sources
+from monitors.errors import SeedError
 from monitors.models import SourceStatus
+from seeds.models import SourceKind
 from tests.conftest import REPLAY_SITE
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -68,3 +78,56 @@ def test_daily_digest_lists_every_alerted_story(
         desk_alerted = {h for d, h in alerted if d == desk_id}
         assert desk_alerted <= headlines
         assert all(s["alerted"] for s in stories if s["headline"] in desk_alerted)
+
+
+def _with_a_dead_source(sources: Path) -> Path:
+    """The demo sources plus `dead-wire`, a feed on a port where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    with sources.open("a", encoding="utf-8") as out:
+        out.write(
+            f"  - {{id: dead-wire, name: Dead Wire, kind: rss, url: 'http://127.0.0.1:{dead}/x'}}\n"
+        )
+    return sources
+
+
+def test_a_poll_with_a_failing_source_ends_failed_naming_it_and_publishes_the_table(
+    sinks: tuple[SmtpSink, SlackWebhookSink], state_env: Path
+) -> None:
+    with ReplaySite(REPLAY_SITE) as site:
+        sources = _with_a_dead_source(write_demo_sources(site.base_url, state_env / "s.yaml"))
+        state = poll_sources(str(sources), return_state=True)
+    assert state.is_failed()
+    assert state.message == "1 of 6 sources failed: dead-wire (connect-error)"
+    summary = state.result(raise_on_failure=False)
+    assert isinstance(summary, PollSummary) and len(summary.failed_sources) == 1
+    with get_client(sync_client=True) as client:
+        run_id = state.state_details.flow_run_id
+        assert run_id is not None
+        (artifact,) = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]),
+                key=ArtifactFilterKey(any_=["poll-sources"]),
+            )
+        )
+    table = str(artifact.data)
+    assert artifact.key == "poll-sources"
+    assert "| dead-wire | failed | 0 | 0 | 0 | connect-error" in table
+    assert "| demo-nknews | ok | 4 |" in table
+
+
+def test_kinds_that_select_no_enabled_source_refuse_the_run(state_env: Path) -> None:
+    sources = state_env / "sources.yaml"
+    # One feed and nothing else: a transcripts poll would check nothing and look healthy.
+    sources.write_text(
+        "sources:\n  - {id: wire, name: Wire, kind: rss, url: 'http://127.0.0.1:9/feed.xml'}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SeedError, match="no enabled source of podcast"):
+        poll_sources(str(sources), kinds=[SourceKind.PODCAST])
+
+
+def test_a_typo_in_kinds_is_refused_naming_the_choices(state_env: Path) -> None:
+    with pytest.raises(ParameterTypeError, match="rss"):
+        poll_sources(kinds=["rs"])  # type: ignore[list-item]
