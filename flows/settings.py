@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as EnvironmentParseError
 
 from monitors.errors import SettingsError
 
@@ -59,7 +60,8 @@ class Settings(BaseSettings):
     @classmethod
     def _supported_database(cls, value: SecretStr) -> SecretStr:
         url = value.get_secret_value()
-        if not url.startswith(("sqlite:", "postgresql", SECRET_BLOCK_PREFIX)):
+        # The driver is spelled out: a bare postgresql:// would ask for psycopg2, not installed.
+        if not url.startswith(("sqlite:///", "postgresql+psycopg://", SECRET_BLOCK_PREFIX)):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
 
@@ -78,7 +80,13 @@ def load_settings() -> Settings:
     """Read settings, turning a validation failure into a one-line SettingsError."""
     try:
         return Settings()
+    except EnvironmentParseError as exc:
+        # A dict setting's value is JSON; pydantic-settings names the field, not the variable.
+        field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else "settings"
+        raise SettingsError(f"DESKWATCH_{field.upper()}: not valid JSON") from None
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise SettingsError(f"DESKWATCH_{field.upper()}: {first['msg']}") from exc
+        raise SettingsError(
+            f"DESKWATCH_{field.upper()}: {first['msg'].removeprefix('Value error, ')}"
+        ) from exc

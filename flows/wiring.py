@@ -29,7 +29,7 @@ from alerts.delivery.routing import plan_alerts
 from alerts.models import AlertMessage
 from flows.settings import SECRET_BLOCK_PREFIX, Settings, load_settings
 from monitors.dedup import DedupPolicy
-from monitors.errors import DeliveryError, SettingsError
+from monitors.errors import DeliveryError, SettingsError, StoreError
 from monitors.fetch import Fetcher, FetchPolicy
 from monitors.match import Matcher
 from monitors.models import NewItem, OutboxDraft, StoryNews, TopicMatch
@@ -103,7 +103,11 @@ def _secret_block(reference: SecretStr, setting: str) -> SecretStr:
 def open_store(settings: Settings) -> Store:
     url = settings.state_url.get_secret_value()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"database: cannot create {folder}: {exc.strerror or exc}") from None
     return open_database(url)
 
 

@@ -5,6 +5,7 @@ DeskwatchError                     one line for a human; raised as is for a wron
  │    └── RuleError                a topic's rule or exclusion is malformed (names the clause)
  ├── SettingsError                 an environment setting is malformed
  ├── StoreError                    the state database cannot be reached or opened
+ ├── LocalServerError              the demo's replay site or a local sink cannot bind its port
  ├── FeedParseError                a fetched body is not a feed and yielded no items
  └── DeliveryError                 a channel could not deliver an alert or a digest; retry later
       └── PermanentDeliveryError   retrying will not help (bad address, 4xx webhook)
@@ -42,6 +43,10 @@ class SettingsError(DeskwatchError):
 
 class StoreError(DeskwatchError):
     """The state database cannot be reached or opened."""
+
+
+class LocalServerError(DeskwatchError):
+    """A local stand-in server cannot bind its address (the port is taken, say)."""
 
 
 class FeedParseError(DeskwatchError, ValueError):

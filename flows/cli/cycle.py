@@ -12,7 +12,7 @@ from prefect import State
 from flows.cli.report import print_cycle
 from flows.poll import Day, PollSummary, daily_digest, poll_flow
 from flows.settings import Settings, load_settings
-from flows.wiring import seeds_from
+from flows.wiring import open_store, resolve_secrets, seeds_from
 from monitors.errors import DeliveryError, DeskwatchError
 
 EXIT_OK, EXIT_PARTIAL = 0, 3
@@ -28,7 +28,9 @@ def write_digests(
 ) -> int:
     """Write (and with `email`, send) each desk's digest; 3 when an email could not go."""
     when = parse_day(day)
-    seeds = seeds_from(load_settings(), sources, topics, desks)  # bad seeds stop before any run
+    settings = load_settings()
+    seeds = seeds_from(settings, sources, topics, desks)  # bad seeds stop before any run
+    reach_store(settings)
     if desk is not None and desk not in {d.id for d in seeds.desks}:
         known = ", ".join(d.id for d in seeds.desks)
         raise DeskwatchError(f"--desk: unknown desk {desk!r} (known: {known})")
@@ -46,11 +48,17 @@ def run_cycle(sources: Path | None, topics: Path | None, desks: Path | None) -> 
     """Poll everything once, deliver, write today's digests, and print what happened."""
     settings = load_settings()
     seeds_from(settings, sources, topics, desks)  # a bad entry stops here, before any run
+    reach_store(settings)
     summary = _poll(settings, sources, topics, desks)
     written = daily_digest("today", None, _str(sources), _str(topics), _str(desks))
     print_cycle(summary, written)
     partial = summary.failed_sources or summary.delivery.retrying or summary.delivery.failed
     return EXIT_PARTIAL if partial else EXIT_OK
+
+
+def reach_store(settings: Settings) -> None:
+    """Open the state database once: one that cannot be reached stops here, not in a run."""
+    open_store(resolve_secrets(settings)).dispose()
 
 
 def parse_day(text: str) -> Day:

@@ -10,6 +10,7 @@ from pathlib import Path
 from flows.cli.cycle import run_cycle
 from flows.local.replay import ReplaySite, bundled_replay_dir, write_demo_sources
 from flows.local.sinks import SlackWebhookSink, SmtpSink
+from monitors.errors import LocalServerError
 
 # The demo's own store, digests and outbox: its replayed stories (127.0.0.1 links) must never
 # reach the production database or a production digest. A variable the user set still wins.
@@ -35,8 +36,12 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 def run_demo(port: int) -> int:
     """Serve the replay site, start the sinks, run one cycle, print what was delivered."""
+    try:
+        site = ReplaySite(bundled_replay_dir() / "site", port=port).start()
+    except LocalServerError as exc:
+        raise LocalServerError(f"{exc} (--port {port})") from None
     with (
-        ReplaySite(bundled_replay_dir() / "site", port=port) as site,
+        site,
         SmtpSink() as smtp,
         SlackWebhookSink() as slack,
     ):

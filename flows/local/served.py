@@ -7,6 +7,8 @@ import threading
 from types import TracebackType
 from typing import Self
 
+from monitors.errors import LocalServerError
+
 
 class ServedInThread:
     """Start, stop and context-manage the server `_make_server` builds; subclasses add the rest."""
@@ -29,7 +31,11 @@ class ServedInThread:
         """Bind and serve in a daemon thread; starting twice is a no-op."""
         if self._server is not None:
             return self
-        server = self._make_server()
+        try:
+            server = self._make_server()
+        except OSError as exc:
+            name = self.thread_name.replace("-", " ")
+            raise LocalServerError(f"{name}: cannot listen: {exc.strerror or exc}") from None
         self.port = int(server.server_address[1])
         self._server = server
         # A short poll interval: stop() returns in ~50 ms instead of half a second.
