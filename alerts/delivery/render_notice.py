@@ -57,9 +57,13 @@ def render_notice_slack(alert: AlertMessage) -> dict[str, object]:
     lines = [head[:SLACK_TEXT_MAX]]
     lines += [slack_escape(line)[:SLACK_TEXT_MAX] for line in notice_details(alert)]
     blocks: list[Block] = [section_block(line) for line in lines[:40]]
-    when = f"{local_time(alert.detected_at, alert.timezone)}"
+    when = local_time(alert.detected_at, alert.timezone)
     desk = f"deskwatch · {slack_escape(one_line(alert.desk_name, 200))}"
-    blocks.append(context_block(when, f"<{link}|{slack_escape(alert.outlet)}>" if link else "-"))
+    source = slack_escape(one_line(alert.outlet, 200))
+    if source:
+        blocks.append(context_block(when, f"<{link}|{source}>" if link else source))
+    else:
+        blocks.append(context_block(when))
     blocks.append(context_block(desk))
     fallback = one_line(f"[deskwatch] {notice_label(alert)}: {alert.headline}")
     return {
