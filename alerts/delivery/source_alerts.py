@@ -55,9 +55,10 @@ def is_dead(health: DigestSource, after_failures: int) -> bool:
     return health.status is SourceStatus.SILENT and health.last_item_at is not None
 
 
-def is_alive(health: DigestSource) -> bool:
-    """Its last check succeeded and it is not silent."""
-    return health.status.healthy
+def is_alive(health: DigestSource, after_failures: int) -> bool:
+    """Its last check succeeded and it is not dead (a source yet to bring an item is alive)."""
+    worked = health.status not in (SourceStatus.FAILED, SourceStatus.NEVER_CHECKED)
+    return worked and not is_dead(health, after_failures)
 
 
 def last_told(marks: Iterable[StoryMark]) -> dict[str, EventKind]:
@@ -82,7 +83,7 @@ def health_events(
         was_down = told.get(health.source_id) == "source-down"
         if not was_down and is_dead(health, after_failures):
             events.append(_down(health))
-        elif was_down and is_alive(health):
+        elif was_down and is_alive(health, after_failures):
             events.append(_up(health))
     return events
 
