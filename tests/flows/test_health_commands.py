@@ -69,7 +69,6 @@ def test_sources_lists_status_last_success_error_failures_items_and_next_due(
     assert b.split()[:5] == ["wire-b", "failed", "-", "2", "0"]
     assert b.endswith("http-5xx: HTTP 503")
     assert c.split()[:2] == ["wire-c", "disabled"]
-    assert build_parser().parse_args(["sources", "list"]).command_key == "sources list"
 
 
 def test_notify_test_sends_through_every_channel_at_once_despite_quiet_hours(
@@ -111,3 +110,16 @@ def test_notify_test_refuses_an_unknown_desk_in_one_line(
     assert main(["notify", "test", "--desk", "nobody"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nobody" in err and "operators" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "key"),
+    [
+        (["sources"], "sources list"),
+        (["sources", "list"], "sources list"),
+        (["sources", "check"], "sources check"),
+        (["notify", "test", "--desk", "operators"], "notify test"),
+    ],
+)
+def test_sources_and_notify_command_lines_reach_their_commands(argv: list[str], key: str) -> None:
+    assert build_parser().parse_args(argv).command_key == key
