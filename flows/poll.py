@@ -157,7 +157,9 @@ def daily_digest(
     inputs = RunInputs.fresh(sources_file, topics_file, desks_file)
     outputs: list[DigestOutput] = []
     with run_adapters(inputs) as rt:
-        desks = [d for d in rt.seeds.desks if desk is None or d.id == desk]
+        # A desk that follows no topic (an operators' desk) has no digest unless asked by name:
+        # the sources it watches are in every other desk's digest.
+        desks = [d for d in rt.seeds.desks if d.id == desk or (desk is None and d.topics)]
         if not desks:
             known = ", ".join(d.id for d in rt.seeds.desks)
             raise SeedError(f"unknown desk {desk!r} (known: {known})")

@@ -15,7 +15,8 @@ from flows.poll import daily_digest, poll_sources, source_health
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 DESKS = """\
-# An operators' desk hearing about sources, and a desk that wants its digest emailed too.
+# An operators' desk hearing about sources, a desk that wants its digest emailed too, and one
+# that reads its alerts and says nothing about its digest (not emailed).
 desks:
   - id: operators
     name: Operators
@@ -28,6 +29,11 @@ desks:
     digest: {email: true}
     channels:
       - {kind: email, to: [analysts@newsroom.example]}
+  - id: korea
+    name: Korea desk
+    topics: [troop-deployment]
+    channels:
+      - {kind: email, to: [korea@newsroom.example]}
 """
 
 
@@ -76,8 +82,8 @@ def test_the_daily_digest_emails_the_desks_that_want_it_when_not_told(
 ) -> None:
     sources, desks = seed_files(state_env)
     written = daily_digest("today", None, sources, None, desks)
-    assert set(written) == {"operators", "analysis"}
-    (mail,) = smtp.messages  # the analysts'; the operators' digest is not emailed (default)
+    assert set(written) == {"analysis", "korea"}  # the operators follow no topic: no digest
+    (mail,) = smtp.messages
     assert mail["To"] == "analysts@newsroom.example"
     daily_digest("today", None, sources, None, desks, email=False)
     assert len(smtp.messages) == 1
