@@ -92,18 +92,18 @@ def _down(health: DigestSource) -> SourceEvent:
     name = health.name
     if health.status is SourceStatus.FAILED:
         n = health.consecutive_failures
-        headline = f"{name} is down: {n} failed checks in a row"
+        headline = f"{name}: {n} failed checks in a row"
         why = f"Last error: {health.reason}" + (f" ({health.detail})" if health.detail else "")
         last_ok = f"Last successful check: {_when(health.last_ok_at)}"
         return SourceEvent("source-down", health, health.last_ok_at, headline, (why, last_ok))
-    headline = f"{name} is silent: {health.reason}"
+    headline = f"{name}: {health.reason}"
     checked = f"Checks succeed (last at {_when(health.last_checked_at)}) but bring nothing new."
     last_item = f"Last new item: {_when(health.last_item_at)}"
     return SourceEvent("source-down", health, health.last_item_at, headline, (checked, last_item))
 
 
 def _up(health: DigestSource) -> SourceEvent:
-    headline = f"{health.name} is back: its checks succeed again"
+    headline = f"{health.name}: checks succeed again"
     details = (
         f"Last successful check: {_when(health.last_ok_at)}",
         f"Last new item: {_when(health.last_item_at)}",

@@ -67,9 +67,7 @@ def test_source_health_tells_the_operators_once_after_three_failed_polls(
         poll_sources(sources, None, desks, return_state=True)
         assert source_health(sources, None, desks).down == []
     poll_sources(sources, None, desks, return_state=True)
-    assert source_health(sources, None, desks).down == [
-        "Dead Wire is down: 3 failed checks in a row"
-    ]
+    assert source_health(sources, None, desks).down == ["Dead Wire: 3 failed checks in a row"]
     poll_sources(sources, None, desks, return_state=True)
     assert source_health(sources, None, desks).down == []
     (mail,) = smtp.messages

@@ -66,11 +66,11 @@ def test_a_dying_source_is_announced_once_and_its_recovery_once(
     store.record_check("wire", SourceStatus.OK, FetchReason.OK, "", START)
     assert check(store, outbox_dir, 15, ok=False) == []
     assert check(store, outbox_dir, 30, ok=False) == []
-    down = "[deskwatch] Source down: Example Wire is down: 3 failed checks in a row"
+    down = "[deskwatch] Source down: Example Wire: 3 failed checks in a row"
     assert check(store, outbox_dir, 45, ok=False) == [down]
     assert check(store, outbox_dir, 60, ok=False) == [down]  # a fourth failure: nothing new
     queue_source_notices(store, SEEDS, START + timedelta(minutes=61))  # a repeated check
-    up = "[deskwatch] Source recovered: Example Wire is back: its checks succeed again"
+    up = "[deskwatch] Source recovered: Example Wire: checks succeed again"
     assert check(store, outbox_dir, 75, ok=True) == [down, up]
     assert check(store, outbox_dir, 90, ok=True) == [down, up]
     keys = [e.alert_key for e in store.outbox.entries(["sent"], limit=10)]

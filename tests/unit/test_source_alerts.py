@@ -56,7 +56,7 @@ def test_two_failures_are_not_yet_an_outage() -> None:
 def test_the_third_failure_in_a_row_is_announced_as_down() -> None:
     (event,) = health_events([health(failures=3)], {}, after_failures=3)
     assert event.kind == "source-down"
-    assert event.headline == "Example Wire is down: 3 failed checks in a row"
+    assert event.headline == "Example Wire: 3 failed checks in a row"
     assert "http-status (HTTP 503)" in event.details[0]
     assert event.story_key == "source-down:wire:2024-12-17T08:00:00Z"  # the outage's start
 
@@ -73,7 +73,7 @@ def test_a_source_much_quieter_than_usual_is_announced_as_down() -> None:
     # Items came every hour; none for five days (beyond the 48 h floor) although checks work.
     (event,) = health_events([health(last_item=NOW - timedelta(days=5))], {}, 3)
     assert event.kind == "source-down"
-    assert event.headline.startswith("Example Wire is silent: no new item for")
+    assert event.headline.startswith("Example Wire: no new item for")
     assert event.story_key == "source-down:wire:2024-12-12T09:00:00Z"  # the last item
 
 
@@ -85,7 +85,7 @@ def test_recovery_is_announced_only_after_an_announced_down() -> None:
     assert health_events([health()], {}, 3) == []
     (event,) = health_events([health()], {"wire": "source-down"}, 3)
     assert event.kind == "source-up"
-    assert event.headline == "Example Wire is back: its checks succeed again"
+    assert event.headline == "Example Wire: checks succeed again"
 
 
 def test_a_source_back_from_failures_but_without_items_yet_is_announced_back() -> None:
@@ -135,14 +135,11 @@ def test_notices_are_keyed_per_desk_channel_and_outage() -> None:
         desk.channels[0].to,
     )
     email = email_message(alert, "deskwatch <ops@example.org>")
-    assert (
-        email["Subject"]
-        == "[deskwatch] Source down: Example Wire is down: 3 failed checks in a row"
-    )
+    assert email["Subject"] == "[deskwatch] Source down: Example Wire: 3 failed checks in a row"
     body = email.get_body(preferencelist=("plain",))
     assert body is not None and "Last error: http-status (HTTP 503)" in body.get_content()
     slack = slack_payload(alert.model_copy(update={"channel": "slack"}))
-    assert str(slack["text"]).startswith("[deskwatch] Source down: Example Wire is down")
+    assert str(slack["text"]).startswith("[deskwatch] Source down: Example Wire: 3")
 
 
 def test_a_desk_follows_topics_unless_it_watches_sources() -> None:
