@@ -15,6 +15,9 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+NOTICE_KINDS = frozenset({"source-down", "source-up", "test"})  # about the service, not a story
+
+
 class Passage(_Frozen):
     """A matched passage; highlights are [start, end) spans relative to `text`."""
 
@@ -69,8 +72,9 @@ class AlertMessage(_Frozen):
 
     alert_key: str  # "desk|channel|story" (+ "|update-N") — unique; seeds the Message-ID
     # An update follows an alert about the same story; a summary carries alerts held back by
-    # quiet hours or a budget (`summary_of`), listed in `items`.
-    kind: Literal["new", "update", "summary"] = "new"
+    # quiet hours or a budget (`summary_of`), listed in `items`. The notice kinds tell an
+    # operators' desk that a source died or recovered, or test a desk's channels.
+    kind: Literal["new", "update", "summary", "source-down", "source-up", "test"] = "new"
     desk_id: str
     desk_name: str
     channel: ChannelKind

@@ -17,10 +17,12 @@ from flows.settings import Settings
 from flows.tasks import (
     DeliverySummary,
     DigestOutput,
+    HealthSummary,
     check_source_task,
     deliver_task,
     digest_task,
     prune_task,
+    source_health_task,
 )
 from flows.wiring import RunInputs, run_adapters
 from monitors.errors import DeliveryError, SeedError
@@ -149,18 +151,21 @@ def daily_digest(
     sources_file: str | None = None,
     topics_file: str | None = None,
     desks_file: str | None = None,
-    email: bool = False,
+    email: bool | None = None,  # None: as each desk says (`digest: {email: …}` in desks.yaml)
 ) -> dict[str, list[str]]:
-    """Write, publish (artifact) and optionally email each desk's digest for `day` (desk-local)."""
+    """Write, publish (artifact) and email, when asked or the desk wants it, each desk's digest."""
     inputs = RunInputs.fresh(sources_file, topics_file, desks_file)
     outputs: list[DigestOutput] = []
     with run_adapters(inputs) as rt:
-        desks = [d for d in rt.seeds.desks if desk is None or d.id == desk]
+        # A desk that follows no topic (an operators' desk) has no digest unless asked by name:
+        # the sources it watches are in every other desk's digest.
+        desks = [d for d in rt.seeds.desks if d.id == desk or (desk is None and d.topics)]
         if not desks:
             known = ", ".join(d.id for d in rt.seeds.desks)
             raise SeedError(f"unknown desk {desk!r} (known: {known})")
         for d in desks:
-            outputs.append(digest_task(inputs, d.id, resolve_day(day, d.timezone), email))
+            send = d.emails_digest if email is None else email
+            outputs.append(digest_task(inputs, d.id, resolve_day(day, d.timezone), send))
             _publish(outputs[-1])
     failed = [f"{o.desk_id}: {o.email_error}" for o in outputs if o.email_error]
     if failed:  # after every digest is written: the files are there, the run shows the failure
@@ -178,3 +183,26 @@ def _publish(out: DigestOutput) -> None:
     note = f"; emailed: {out.emailed_to}" if out.emailed_to else ""
     note += f"; not emailed: {out.email_note}" if out.email_note else ""
     print(f"digest {out.desk_id}: {out.paths[0]}{note}")
+
+
+@flow(name="source-health", log_prints=True)
+def source_health(
+    sources_file: str | None = None,
+    topics_file: str | None = None,
+    desks_file: str | None = None,
+    deliver: bool = True,
+) -> HealthSummary:
+    """Tell the operators' desks which sources died or recovered, once each, then deliver."""
+    inputs = RunInputs.fresh(sources_file, topics_file, desks_file)
+    with run_adapters(inputs) as rt:
+        if not any(d.source_health for d in rt.seeds.desks):
+            print("source health: no desk has source_health set; nothing to tell")
+        summary = source_health_task(inputs)
+        delivered = deliver_task(inputs) if deliver else None
+    for line in summary.down + summary.up:
+        print(f"source health: {line}")
+    if delivered is not None and delivered.failed:
+        # As a poll run does: the run ends Failed, the failed rows wait in the outbox.
+        reason = f"{delivered.failed} alert(s) could not be delivered"
+        return cast(HealthSummary, Failed(message=reason, data=summary))
+    return summary

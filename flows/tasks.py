@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
 from alerts.delivery.outbox import deliver_pending
+from alerts.delivery.source_alerts import queue_source_notices
 from alerts.digest.email import email_digest, mailer_for
 from alerts.digest.read import build_digest
 from alerts.digest.text import summary_line
@@ -123,3 +124,21 @@ def _email_digest(settings: Settings, rendered: RenderedDigest, desk: DeskSpec) 
         return {"emailed_to": email_digest(rendered, desk, settings.smtp_sender, mailer)}
     except DeliveryError as exc:
         return {"email_error": str(exc)}
+
+
+class HealthSummary(BaseModel):
+    """What a source-health check queued: one line per source that died or recovered."""
+
+    down: list[str]
+    up: list[str]
+
+
+@task(name="check-source-health", cache_policy=NO_CACHE)
+def source_health_task(inputs: RunInputs) -> HealthSummary:
+    """Queue a notice for each source that died or recovered since the desks were last told."""
+    rt = runtime_for(inputs)
+    events = queue_source_notices(rt.store, rt.seeds, datetime.now(UTC))
+    return HealthSummary(
+        down=[e.headline for e in events if e.kind == "source-down"],
+        up=[e.headline for e in events if e.kind == "source-up"],
+    )

@@ -287,19 +287,58 @@ class AlertBudget(_Strict):
         return self.topics.get(topic_id, self.per_hour)
 
 
+class SourceHealthSpec(_Strict):
+    """An operators' desk hears once when a source dies and once when it recovers.
+
+    A source is dead after `after_failures` failed checks in a row, or when its checks succeed
+    but no new item came for much longer than usual (the digest's silence rule).
+    """
+
+    after_failures: int = Field(default=3, ge=1)
+
+
+class DigestSettings(_Strict):
+    """What happens to the desk's daily digest besides its files: emailed or not."""
+
+    email: bool
+
+
 class DeskSpec(_Strict):
-    """A news desk: the topics it follows, the channels it reads and when it wants to hear."""
+    """A news desk: the topics it follows, the channels it reads and when it wants to hear.
+
+    An operators' desk (`source_health`) may follow no topic at all.
+    """
 
     id: Slug
     name: str = Field(min_length=1)
     timezone: str = "UTC"
-    topics: list[Slug] = Field(min_length=1)
+    topics: list[Slug] = Field(default_factory=list)
     min_score: float = Field(default=0.0, ge=0)
     min_severity: Severity | None = None
     mode: Literal["immediate", "digest-only"] = "immediate"
     quiet_hours: QuietHours | None = None
     budget: AlertBudget | None = None
     channels: list[ChannelSpec] = Field(min_length=1)
+    source_health: SourceHealthSpec | None = None  # `true` for the defaults
+    digest: DigestSettings | None = None  # None: emailed when the desk reads only its digest
+
+    @field_validator("source_health", mode="before")
+    @classmethod
+    def _flag_means_defaults(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        return None if value is False else value
+
+    @property
+    def emails_digest(self) -> bool:
+        """Whether the scheduled digest is emailed: as the desk says, else if it is all it reads."""
+        return self.digest.email if self.digest is not None else self.mode == "digest-only"
+
+    @model_validator(mode="after")
+    def _follows_something(self) -> DeskSpec:
+        if not self.topics and self.source_health is None:
+            raise ValueError("topics: a desk follows at least one topic (or source_health)")
+        return self
 
     @field_validator("timezone")
     @classmethod

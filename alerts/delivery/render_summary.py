@@ -16,6 +16,7 @@ from alerts.delivery.render import (
     render_email,
     safe_url,
 )
+from alerts.delivery.render_notice import render_notice_email, render_notice_slack
 from alerts.delivery.render_slack import (
     SLACK_MAX_BLOCKS,
     SLACK_TEXT_MAX,
@@ -26,7 +27,7 @@ from alerts.delivery.render_slack import (
     slack_url,
 )
 from alerts.delivery.summaries import carried
-from alerts.models import AlertMessage, SummaryItem
+from alerts.models import NOTICE_KINDS, AlertMessage, SummaryItem
 
 ITEM_HEADLINE_MAX = 200
 ITEM_FIELD_MAX = 80
@@ -34,7 +35,9 @@ ITEM_URL_MAX = 1000  # with the capped text, one item line always fits a section
 
 
 def email_message(alert: AlertMessage, sender: str) -> EmailMessage:
-    """The email for any alert: a summary or a single alert."""
+    """The email for any alert: a summary, a notice or a single alert."""
+    if alert.kind in NOTICE_KINDS:
+        return render_notice_email(alert, sender)
     return (
         render_summary_email(alert, sender)
         if alert.kind == "summary"
@@ -43,7 +46,9 @@ def email_message(alert: AlertMessage, sender: str) -> EmailMessage:
 
 
 def slack_payload(alert: AlertMessage) -> dict[str, object]:
-    """The Slack payload for any alert: a summary or a single alert."""
+    """The Slack payload for any alert: a summary, a notice or a single alert."""
+    if alert.kind in NOTICE_KINDS:
+        return render_notice_slack(alert)
     return render_summary_slack(alert) if alert.kind == "summary" else render_slack(alert)
 
 

@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, Arguments]] = {
         "flows.cli.commands:explain_topic",
         lambda a: (a.topics, a.topic_id, a.path),
     ),
+    "sources list": ("flows.cli.health:list_sources", lambda a: (a.sources,)),
+    "notify test": ("flows.cli.health:notify_test", lambda a: (a.desk, a.desks)),
 }
 
 
@@ -84,6 +86,21 @@ def _outbox_parser(commands: Any) -> None:
     box.add_argument("--limit", type=int, default=50, help="list at most N alerts (default 50)")
 
 
+def _notify_parser(commands: Any) -> None:
+    notify = commands.add_parser("notify", help="test a desk's channels")
+    notify_commands = notify.add_subparsers(dest="notify_command", required=True)
+    test = notify_commands.add_parser(
+        "test",
+        help="send a test message through each of the desk's channels now",
+        description="Send a test message through each channel of the desk at once (no quiet "
+        "hours, no outbox) and say per channel where it went or why it failed; exit 3 if any "
+        "channel failed.",
+    )
+    test.set_defaults(command_key="notify test")
+    test.add_argument("--desk", required=True, metavar="ID", help="the desk id")
+    test.add_argument("--desks", type=Path, help="desks YAML (default: bundled seeds)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deskwatch",
@@ -116,13 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--topics", type=Path, help="topics YAML (default: bundled seeds)")
     match.add_argument("paths", nargs="+", type=Path, metavar="PATH")
 
-    sources = commands.add_parser("sources", help="source utilities")
-    sources_commands = sources.add_subparsers(dest="sources_command", required=True)
+    sources = commands.add_parser("sources", help="every source's state (default), or check")
+    sources.set_defaults(command_key="sources list")
+    sources.add_argument("--sources", type=Path, help="sources YAML (default: bundled seeds)")
+    sources_commands = sources.add_subparsers(dest="sources_command", required=False)
+    listing = sources_commands.add_parser(
+        "list", help="status, last success and error, failures, items in 7 days, next due"
+    )
+    listing.set_defaults(command_key="sources list")
+    listing.add_argument("--sources", type=Path, help="sources YAML (default: bundled seeds)")
     check = sources_commands.add_parser("check", help="fetch every source once and report")
     check.set_defaults(command_key="sources check")
     check.add_argument("--sources", type=Path, help="sources YAML (default: bundled seeds)")
 
     _outbox_parser(commands)
+    _notify_parser(commands)
 
     db = commands.add_parser("db", help="database utilities")
     db_commands = db.add_subparsers(dest="db_command", required=True)

@@ -10,7 +10,7 @@ from typing import cast
 from prefect import State
 
 from flows.cli.report import print_cycle
-from flows.poll import Day, PollSummary, daily_digest, poll_flow
+from flows.poll import Day, PollSummary, daily_digest, poll_flow, source_health
 from flows.settings import Settings, load_settings
 from flows.wiring import open_store, resolve_secrets, seeds_from
 from monitors.errors import DeliveryError, DeskwatchError
@@ -50,7 +50,11 @@ def run_cycle(sources: Path | None, topics: Path | None, desks: Path | None) -> 
     seeds_from(settings, sources, topics, desks)  # a bad entry stops here, before any run
     reach_store(settings)
     summary = _poll(settings, sources, topics, desks)
-    written = daily_digest("today", None, _str(sources), _str(topics), _str(desks))
+    # Without a Prefect schedule this cycle is the only check an operators' desk gets; the run
+    # prints what it queued, and its failures are the poll's (already in the exit code).
+    source_health(_str(sources), _str(topics), _str(desks), return_state=True)
+    # The cycle writes today's digest as it goes; emailing it is the scheduled run's business.
+    written = daily_digest("today", None, _str(sources), _str(topics), _str(desks), False)
     print_cycle(summary, written)
     partial = summary.failed_sources or summary.delivery.retrying or summary.delivery.failed
     return EXIT_PARTIAL if partial else EXIT_OK

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from monitors.errors import DeskwatchError
 from monitors.models import OutboxDraft
 from monitors.store.engine import aware, insert_ignore, utc
-from monitors.store.rows import ClaimedRow, OutboxEntry, OutboxRow, OutboxStatus
+from monitors.store.rows import ClaimedRow, OutboxEntry, OutboxRow, OutboxStatus, StoryMark
 from monitors.store.schema import outbox
 from monitors.store.settling import Settling
 
@@ -127,6 +127,17 @@ class OutboxQueue:
         with self._engine.connect() as conn:
             found = conn.execute(sa.select(outbox).where(outbox.c.id == row_id)).one_or_none()
         return _entry(found) if found is not None else None
+
+    def story_marks(self, desk_id: str, prefix: str) -> list[StoryMark]:
+        """The desk's rows whose story key starts with `prefix`, any status, oldest first."""
+        query = (
+            sa.select(outbox.c.topic_id, outbox.c.story_key, outbox.c.created_at)
+            .where(outbox.c.desk_id == desk_id, outbox.c.story_key.startswith(prefix))
+            .order_by(outbox.c.created_at, outbox.c.id)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [StoryMark(r.topic_id, r.story_key, aware(r.created_at)) for r in rows]
 
     def retry(self, row_id: int, now: datetime) -> OutboxStatus:
         """Put a row back in the queue, due now with a fresh count of attempts; its former status.

@@ -116,3 +116,11 @@ def test_the_ui_offers_the_source_kinds_and_digest_days_as_choices(
     kinds = str(poll["definitions"]["SourceKind"]["enum"])
     assert all(kind in kinds for kind in ("rss", "transcript_page", "podcast"))
     assert "'today', 'yesterday'" in str(digest["properties"]["day"])
+
+
+def test_source_health_runs_every_15_minutes_one_at_a_time(deployed: dict[str, str]) -> None:
+    health = _deployment(deployed, "source-health", "source-health")
+    assert [s["slug"] for s in health["schedules"]] == ["source-health-every-15-minutes"]
+    assert health["schedules"][0]["schedule"]["interval"] == 900
+    assert health["global_concurrency_limit"]["limit"] == 1
+    assert health["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
