@@ -7,7 +7,8 @@ the short history it needs) on the source's state.
   never polled faster than the seed promises, however busy it is.
 - Adaptive: over the last `history` successful checks, a source that brings about one new item
   a check keeps its base; one that brings fewer is polled less often, by 1/rate, at most
-  `quiet_factor` × base (a source with nothing new in all of them gets exactly that).
+  `quiet_factor` × base (a source with nothing new in all of them gets exactly that). A check
+  that brought news puts the source back on its base at once: news comes in bursts.
 - Backoff: n consecutive failures poll every base × 2**n, capped at the maximum; a dead source
   is never dropped, only tried at the cap.
 - Floors from the last response: `Retry-After` (on 429/503), `Cache-Control: max-age`, the
@@ -125,7 +126,7 @@ def adaptive(
 ) -> timedelta:
     """The base, stretched by 1/rate for a source bringing under one new item a check."""
     recent = list(recent_new)[-policy.history :]
-    if len(recent) < policy.min_history:
+    if len(recent) < policy.min_history or recent[-1] > 0:
         return base
     rate = sum(recent) / len(recent)
     factor = policy.quiet_factor if rate <= 0 else min(policy.quiet_factor, max(1.0, 1 / rate))

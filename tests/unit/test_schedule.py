@@ -59,6 +59,10 @@ def test_a_source_with_one_item_every_other_check_waits_twice_as_long() -> None:
     assert interval(recent=[1, 0, 1, 0]) == BASE * 2
 
 
+def test_news_after_a_quiet_spell_brings_the_base_interval_back_at_once() -> None:
+    assert interval(recent=[0, 0, 0, 0, 0, 0, 0, 1]) == BASE
+
+
 def test_too_few_checks_keep_the_base_interval() -> None:
     assert interval(recent=[0, 0]) == BASE
 
