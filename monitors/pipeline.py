@@ -190,7 +190,7 @@ def _unseen(store: Store, source_id: str, feed_items: Sequence[FeedItem]) -> lis
     for item in feed_items:
         if item.key not in seen and item.key not in fresh:
             fresh[item.key] = item
-    return list(fresh.values())[:MAX_NEW_ITEMS_PER_CHECK]
+    return list(fresh.values())  # capped by the caller: a back catalogue is recorded whole
 
 
 def _process_item(

@@ -201,6 +201,21 @@ def test_a_new_sources_first_poll_alerts_only_its_recent_items(
     assert (second.items_new, second.items_catalogued, second.alerts_queued) == (1, 0, 1)
 
 
+def test_a_first_poll_records_a_back_catalogue_longer_than_one_checks_budget(
+    store: Store, fetcher: Fetcher
+) -> None:
+    # Eighty items a week old: all recorded at once, so no later poll takes them for news.
+    week_old = [(f"w-{n}", T0 - timedelta(days=7, minutes=n)) for n in range(80)]
+    with FeedServer() as server:
+        server.answers = {"/feed.xml": rss(feed(*week_old))}
+        wire = source(server)
+        first = run(store, fetcher, [wire], T0)[0]
+        assert (first.items_new, first.items_catalogued, first.alerts_queued) == (80, 80, 0)
+        server.answers["/feed.xml"] = rss(feed(("fresh", T0), *week_old))
+        second = run(store, fetcher, [wire], T0 + timedelta(minutes=15))[0]
+    assert (second.items_new, second.alerts_queued) == (1, 1)
+
+
 def test_a_200_with_the_same_body_is_treated_as_not_modified(
     store: Store, fetcher: Fetcher
 ) -> None:
