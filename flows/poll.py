@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo
@@ -27,7 +28,9 @@ from flows.tasks import (
 from flows.wiring import RunInputs, run_adapters
 from monitors.errors import DeliveryError, SeedError
 from monitors.models import SourceReport, SourceStatus
-from seeds.models import SourceKind
+from monitors.schedule import is_due
+from monitors.store import SourceState
+from seeds.models import SourceKind, SourceSpec
 
 # A digest day as a deployment parameter: the UI offers the two words or a date. The pattern
 # lets the server refuse a typo when a run is created (JSON Schema leaves "format" unchecked).
@@ -65,8 +68,7 @@ def sources_markdown(summary: PollSummary) -> str:
         "|---|---|---:|---:|---:|---|",
     ]
     for r in summary.reports:
-        reason = "" if r.status.healthy else f"{r.reason}: {r.detail}"[:80]
-        cells = [r.source_id, r.status.value, r.items_new, r.matches, r.alerts_queued, reason]
+        cells = [r.source_id, r.status.value, r.items_new, r.matches, r.alerts_queued, r.note[:80]]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     d = summary.delivery
     lines.append(f"\nAlerts sent: {d.sent}; to retry: {d.retrying}; failed: {d.failed}.")
@@ -80,11 +82,14 @@ def poll_sources(
     desks_file: str | None = None,
     kinds: list[SourceKind] | None = None,
     deliver: bool = True,
+    force: bool = False,
 ) -> PollSummary:
-    """Check every enabled source (of the given kinds; one task each), then drain the outbox.
+    """Check every enabled source (of the given kinds; one task each) that is due (all of
+    them with `force`), then drain the outbox.
 
-    Publishes the per-source table; ends Failed, naming the failed sources, when a source or an
-    alert failed; refuses a `kinds` that selects no enabled source.
+    Publishes the per-source table, "not due (next at …)" for the sources skipped; ends Failed,
+    naming the failed sources, when a source or an alert failed; refuses a `kinds` that selects
+    no enabled source.
     """
     inputs = RunInputs.fresh(sources_file, topics_file, desks_file)
     with run_adapters(inputs) as rt:
@@ -94,8 +99,10 @@ def poll_sources(
             raise SeedError(f"kinds: no enabled source of {wanted} to poll")
         # Checks go to the flow's task runner (threads, or worker processes that build their
         # own adapters from `inputs`); delivery and pruning run here, once each.
-        futures = check_source_task.map(unmapped(inputs), sources)
-        reports = [future.result() for future in futures]
+        due, waiting = split_due(sources, rt.store.source_states(), datetime.now(UTC), force)
+        futures = check_source_task.map(unmapped(inputs), due) if due else []
+        checked = {r.source_id: r for r in (future.result() for future in futures)}
+        reports = [checked.get(s.id) or waiting[s.id] for s in sources]
         delivery = (
             deliver_task(inputs)
             if deliver
@@ -105,19 +112,49 @@ def poll_sources(
     return _finish(PollSummary(reports=reports, delivery=delivery))
 
 
+def split_due(
+    sources: Sequence[SourceSpec],
+    states: Mapping[str, SourceState],
+    now: datetime,
+    force: bool = False,
+) -> tuple[list[SourceSpec], dict[str, SourceReport]]:
+    """The sources a run checks (every one with `force`), and a "not due" report for the rest."""
+    due: list[SourceSpec] = []
+    waiting: dict[str, SourceReport] = {}
+    for source in sources:
+        state = states.get(source.id)
+        next_at = state.next_due_at if state else None
+        if force or next_at is None or is_due(next_at, now):
+            due.append(source)
+        else:
+            waiting[source.id] = SourceReport(
+                source_id=source.id,
+                status=SourceStatus.NOT_DUE,
+                detail=f"not due (next at {next_at:%Y-%m-%d %H:%M} UTC)",
+                next_due_at=next_at,
+            )
+    return due, waiting
+
+
 def _finish(summary: PollSummary) -> PollSummary:
     """Publish the per-source table; the summary, or a Failed state naming what failed."""
     reason = incomplete_reason(summary)
     create_markdown_artifact(
         key="poll-sources",
         markdown=sources_markdown(summary),
-        description=reason or f"{len(summary.reports)} sources ok",
+        description=reason or _all_ok(summary),
     )
     if not reason:
         return summary
     # A returned state becomes the run's final state, with no traceback in the log; the summary
     # stays its data, for a caller that asks for the state (`return_state=True`).
     return cast(PollSummary, Failed(message=reason, data=summary))
+
+
+def _all_ok(summary: PollSummary) -> str:
+    waiting = sum(r.status is SourceStatus.NOT_DUE for r in summary.reports)
+    checked = f"{len(summary.reports) - waiting} sources ok"
+    return f"{checked}, {waiting} not due" if waiting else checked
 
 
 def poll_flow(settings: Settings) -> Flow[..., PollSummary]:

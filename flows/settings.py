@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as EnvironmentParseError
 
 from monitors.errors import SettingsError
+from monitors.schedule import PollPolicy
 
 # A secret setting may name a Prefect Secret block instead of holding the value, e.g.
 # DESKWATCH_SMTP_URL=secret-block:newsroom-smtp; flows.wiring resolves it when a run starts.
@@ -56,6 +58,16 @@ class Settings(BaseSettings):
     task_runner: Literal["thread", "process"] = "thread"
     task_workers: int | None = Field(default=None, ge=1)
 
+    # Polling (monitors.schedule): each source by its poll_minutes, lengthened by the server's
+    # hints, a quiet feed (up to poll_minutes × the quiet factor) and backoff, never past the
+    # maximum; a new source's first poll alerts only items this recent (0: all of them).
+    # Per host within a run: requests at once, and the least seconds between two starts.
+    max_poll_interval_hours: float = Field(default=24.0, gt=0)
+    quiet_poll_factor: float = Field(default=4.0, ge=1)
+    first_poll_window_hours: float = Field(default=24.0, ge=0)
+    per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_spacing_s: float = Field(default=1.0, ge=0)
+
     @field_validator("state_url")
     @classmethod
     def _supported_database(cls, value: SecretStr) -> SecretStr:
@@ -70,6 +82,15 @@ class Settings(BaseSettings):
         if name and name in self.slack_webhooks:
             return self.slack_webhooks[name]
         return self.slack_webhook_url
+
+    def poll_policy(self) -> PollPolicy:
+        """The bounds of every source's schedule and the first-poll window."""
+        window = self.first_poll_window_hours
+        return PollPolicy(
+            max_interval=timedelta(hours=self.max_poll_interval_hours),
+            quiet_factor=self.quiet_poll_factor,
+            first_poll_window=timedelta(hours=window) if window else None,
+        )
 
     def apprise_url_for(self, target: str | None) -> SecretStr | None:
         """The Apprise URL an apprise channel's `target:` names; None when there is none."""

@@ -46,7 +46,15 @@ class DeliverySummary(BaseModel):
 def check_source_task(inputs: RunInputs, source: SourceSpec) -> SourceReport:
     """Fetch, parse, extract, match and record one source."""
     rt = runtime_for(inputs)
-    return check_source(source, rt.fetcher, rt.store, rt.matcher, rt.plan_alerts, dedup=rt.dedup)
+    return check_source(
+        source,
+        rt.fetcher,
+        rt.store,
+        rt.matcher,
+        rt.plan_alerts,
+        dedup=rt.dedup,
+        polling=rt.settings.poll_policy(),
+    )
 
 
 @task(name="prune-state", cache_policy=NO_CACHE)

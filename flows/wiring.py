@@ -211,6 +211,8 @@ def build_fetcher(settings: Settings) -> Fetcher:
             timeout_s=settings.fetch_timeout_s,
             max_bytes=settings.max_body_bytes,
             allow_private_networks=settings.allow_private_networks,
+            per_host_concurrency=settings.per_host_concurrency,
+            per_host_spacing_s=settings.per_host_spacing_s,
         )
     )
 

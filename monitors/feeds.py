@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -13,6 +13,7 @@ import feedparser
 from monitors.errors import FeedParseError
 from monitors.identity import item_key
 from monitors.models import FeedItem, ParsedFeed
+from monitors.schedule import feed_interval
 from monitors.text import clean_text
 
 
@@ -25,7 +26,21 @@ def parse_feed(body: bytes, headers: Mapping[str, str], base_url: str) -> Parsed
     bozo = _bozo_reason(parsed)
     if not items and (bozo or not parsed.get("version")):
         raise FeedParseError(bozo or "not a feed (no RSS, Atom or RDF root)")
-    return ParsedFeed(items=items, title=clean_text(parsed.feed.get("title", "")), malformed=bozo)
+    return ParsedFeed(
+        items=items,
+        title=clean_text(parsed.feed.get("title", "")),
+        malformed=bozo,
+        refresh=_refresh(parsed.feed),
+    )
+
+
+def _refresh(feed: Mapping[str, Any]) -> timedelta | None:
+    """The feed's own refresh hint: RSS <ttl> minutes or the syndication module's period."""
+    return feed_interval(
+        str(feed.get("ttl") or ""),
+        str(feed.get("sy_updateperiod") or ""),
+        str(feed.get("sy_updatefrequency") or ""),
+    )
 
 
 def _to_item(entry: Mapping[str, Any]) -> FeedItem | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 import socket
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from monitors.hostlimit import HostLimiter
 from monitors.models import FetchReason, FetchResult, FetchStatus, Validators
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ class FetchPolicy:
     max_redirects: int = 5
     allow_private_networks: bool = False
     user_agent: str = USER_AGENT
+    per_host_concurrency: int = 2  # requests to one host at once
+    per_host_spacing_s: float = 0.0  # least time between two request starts to one host
 
 
 class _BlockedAddress(Exception):
@@ -52,6 +56,7 @@ class Fetcher:
 
     def __init__(self, policy: FetchPolicy, transport: httpx.BaseTransport | None = None) -> None:
         self.policy = policy
+        self.limiter = HostLimiter(policy.per_host_concurrency, policy.per_host_spacing_s)
         hooks = {"request": [] if policy.allow_private_networks else [_refuse_private_address]}
         self._client = httpx.Client(
             timeout=policy.timeout_s,
@@ -75,7 +80,11 @@ class Fetcher:
             return _failure(url, FetchReason.BAD_URL, "not an http(s) URL")
         headers = _conditional_headers(validators)
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            # Redirects are followed inside the slot of the host first asked.
+            with (
+                self.limiter.slot(host_of(url)),
+                self._client.stream("GET", url, headers=headers) as response,
+            ):
                 return self._read(url, response)
         except _BlockedAddress as exc:
             return _failure(url, FetchReason.BLOCKED_ADDRESS, str(exc))
@@ -87,10 +96,18 @@ class Fetcher:
         final_url = str(response.url)
         if code == 304:
             return FetchResult(
-                FetchStatus.NOT_MODIFIED, url, FetchReason.NOT_MODIFIED, "", final_url, code
+                FetchStatus.NOT_MODIFIED,
+                url,
+                FetchReason.NOT_MODIFIED,
+                "",
+                final_url,
+                code,
+                headers=dict(response.headers),
             )
         if code >= 400:
-            return _classify_status(url, final_url, code)
+            failed = _classify_status(url, final_url, code)
+            # Retry-After and Cache-Control of a refusal matter to the source's schedule.
+            return dataclasses.replace(failed, headers=dict(response.headers))
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
             return _too_large(url, final_url, code, self.policy.max_bytes)

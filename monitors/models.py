@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -79,6 +79,7 @@ class ParsedFeed:
     items: tuple[FeedItem, ...]
     title: str = ""
     malformed: str | None = None  # feedparser's bozo reason, kept when items were still found
+    refresh: timedelta | None = None  # the feed's own hint: <ttl> or sy:updatePeriod/Frequency
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ class SourceStatus(StrEnum):
     FAILED = "failed"
     SILENT = "silent"  # checks succeed but no new item for longer than usual (digest only)
     NEVER_CHECKED = "never-checked"  # no check stored yet (digest only)
+    NOT_DUE = "not-due"  # skipped by this run: its next check is later (run reports only)
 
     @property
     def healthy(self) -> bool:
@@ -142,11 +144,31 @@ class SourceReport(BaseModel):
     detail: str = ""
     items_in_feed: int = 0
     items_new: int = 0
+    items_catalogued: int = 0  # of the new: a first poll's back catalogue, recorded unalerted
     items_failed: int = 0
     matches: int = 0
     alerts_queued: int = 0
     elapsed_s: float = 0.0
     checked_at: datetime | None = None
+    next_due_at: datetime | None = None  # when the source is checked next
+
+    @property
+    def note(self) -> str:
+        """The reason column of a run's table: empty for a healthy check."""
+        if self.status is SourceStatus.NOT_DUE:
+            return self.detail  # "not due (next at …)"
+        return "" if self.status.healthy else f"{self.reason}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class PollMemo:
+    """What the next check needs from this one: when it is due, the publishing history, the
+    body's hash (for servers that ignore conditional GET) and the feed's own refresh hint."""
+
+    next_due_at: datetime
+    recent_new: tuple[int, ...] = ()
+    body_hash: str | None = None
+    feed_refresh_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -19,15 +20,19 @@ from monitors.models import (
     Document,
     FeedItem,
     FetchReason,
+    FetchResult,
     FetchStatus,
     NewItem,
     OutboxDraft,
     ParsedFeed,
+    PollMemo,
     SourceReport,
     SourceStatus,
     StoryNews,
     TopicMatch,
 )
+from monitors.polling import Check
+from monitors.schedule import PollPolicy
 from monitors.store import Store
 from monitors.store.stories import StoryState
 from monitors.transcripts import parse_transcript_index
@@ -37,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_NEW_ITEMS_PER_CHECK = 50
 DEFAULT_DEDUP = DedupPolicy()
+DEFAULT_POLLING = PollPolicy()
 
 AlertPlanner = Callable[[NewItem, Sequence[TopicMatch], StoryNews], list[OutboxDraft]]
 
@@ -57,61 +63,119 @@ def check_source(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     *,
     dedup: DedupPolicy = DEFAULT_DEDUP,
+    polling: PollPolicy = DEFAULT_POLLING,
 ) -> SourceReport:
     """Check one source; every failure becomes a report with a reason, never an exception."""
-    started = time.monotonic()
-    checked_at = now()
+    check = Check(source, store.source_state(source.id), now(), time.monotonic(), polling)
     result = fetcher.get(source.url, store.validators(source.id))
+    body_hash = hashlib.sha256(result.body).hexdigest() if result.status is FetchStatus.OK else None
     if result.status is FetchStatus.NOT_MODIFIED:
-        status, reason = SourceStatus.NOT_MODIFIED, FetchReason.NOT_MODIFIED
-        store.record_check(source.id, status, reason, "", checked_at)
-        return _report(source, status, reason, "", started, checked_at)
+        return _unchanged(check, store, result, "")
+    if body_hash is not None and check.state and body_hash == check.state.body_hash:
+        # The server ignores conditional GET; the same bytes are no news either.
+        return _unchanged(check, store, result, "same body as the last check")
     if result.status is not FetchStatus.OK:
-        store.record_check(source.id, SourceStatus.FAILED, result.reason, result.detail, checked_at)
         log.warning("source %s failed: %s (%s)", source.id, result.reason, result.detail)
-        return _report(
-            source, SourceStatus.FAILED, result.reason, result.detail, started, checked_at
-        )
+        return _failed(check, store, result, result.reason, result.detail)
     try:
         parsed = _parse(source, result.body, result.headers, result.final_url or source.url)
     except (FeedParseError, ValueError) as exc:
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        reason = FetchReason.BAD_FEED
-        store.record_check(source.id, SourceStatus.FAILED, reason, detail, checked_at)
-        return _report(source, SourceStatus.FAILED, reason, detail, started, checked_at)
+        return _failed(check, store, result, FetchReason.BAD_FEED, detail)
+    work = _Work(fetcher, store, matcher, plan_alerts, now, dedup)
+    return _read_items(check, work, result, parsed, body_hash)
 
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """What recording new items needs: the adapters and the run's policies."""
+
+    fetcher: Fetcher
+    store: Store
+    matcher: Matcher
+    plan_alerts: AlertPlanner
+    now: Callable[[], datetime]
+    dedup: DedupPolicy
+
+
+def _read_items(
+    check: Check, work: _Work, result: FetchResult, parsed: ParsedFeed, body_hash: str | None
+) -> SourceReport:
+    """Record the feed's unseen items; a first poll alerts only those inside its window."""
+    source, checked_at = check.source, check.checked_at
     # Entries older than the retention window would outlive their pruned state and alert again.
     recent = [
-        i for i in parsed.items if not i.published or i.published >= checked_at - dedup.retention
+        i
+        for i in parsed.items
+        if not i.published or i.published >= checked_at - work.dedup.retention
     ]
-    fresh = _unseen(store, source.id, recent)
-    outcomes = [
-        _process_item(source, item, fetcher, store, matcher, plan_alerts, now, dedup)
-        for item in fresh
+    live, catalogue = check.split_first_poll(_unseen(work.store, source.id, recent))
+    live = live[:MAX_NEW_ITEMS_PER_CHECK]
+    outcomes = [_process_item(source, item, work) for item in live]
+    # The whole back catalogue is recorded now (a later poll would alert what is left), its
+    # pages fetched within the check's budget and the rest taken from the feed's own text.
+    budget = MAX_NEW_ITEMS_PER_CHECK - len(live)
+    quiet = [
+        _process_item(source, item, work, quiet=True, fetch_page=n < budget)
+        for n, item in enumerate(catalogue)
     ]
-    failed = sum(not o.recorded for o in outcomes)
-    # Validators are kept only when every new item was recorded: otherwise the next run
-    # would get a 304 and never retry the items that failed this time.
-    store.record_check(
-        source.id,
-        SourceStatus.OK,
-        FetchReason.OK,
-        parsed.malformed or "",
-        checked_at,
-        validators=result.validators if failed == 0 else None,
+    failed = sum(not o.recorded for o in outcomes + quiet)
+    memo = check.memo(
+        result,
+        new_items=sum(o.recorded for o in outcomes),
+        refresh=parsed.refresh,
+        # Validators and the body hash are kept only when every new item was recorded:
+        # otherwise the next run would take the body as read and never retry the failed ones.
+        body_hash=body_hash if failed == 0 else None,
+    )
+    detail = parsed.malformed or ""
+    validators = result.validators if failed == 0 else None
+    work.store.record_check(
+        source.id, SourceStatus.OK, FetchReason.OK, detail, checked_at, validators, memo
     )
     return SourceReport(
         source_id=source.id,
         status=SourceStatus.OK,
-        detail=parsed.malformed or "",
+        detail=detail,
         items_in_feed=len(parsed.items),
-        items_new=sum(o.recorded for o in outcomes),
+        items_new=sum(o.recorded for o in outcomes + quiet),
+        items_catalogued=sum(o.recorded for o in quiet),
         items_failed=failed,
-        matches=sum(o.matches for o in outcomes),
+        matches=sum(o.matches for o in outcomes + quiet),
         alerts_queued=sum(o.alerts for o in outcomes),
-        elapsed_s=round(time.monotonic() - started, 3),
+        elapsed_s=round(time.monotonic() - check.started, 3),
         checked_at=checked_at,
+        next_due_at=memo.next_due_at,
     )
+
+
+def _unchanged(check: Check, store: Store, result: FetchResult, detail: str) -> SourceReport:
+    """A 304, or a 200 with last check's bytes: nothing parsed, the schedule moves on."""
+    state = check.state
+    memo = check.memo(
+        result,
+        refresh=check.kept_refresh(),
+        body_hash=state.body_hash if state else None,
+    )
+    status, reason = SourceStatus.NOT_MODIFIED, FetchReason.NOT_MODIFIED
+    store.record_check(check.source.id, status, reason, detail, check.checked_at, memo=memo)
+    return _report(check, status, reason, detail, memo)
+
+
+def _failed(
+    check: Check, store: Store, result: FetchResult, reason: FetchReason, detail: str
+) -> SourceReport:
+    """A failed check: kept with its reason, and the source backed off."""
+    state = check.state
+    memo = check.memo(
+        result,
+        failed=True,
+        refresh=check.kept_refresh(),
+        body_hash=state.body_hash if state else None,
+    )
+    status = SourceStatus.FAILED
+    store.record_check(check.source.id, status, reason, detail, check.checked_at, memo=memo)
+    return _report(check, status, reason, detail, memo)
 
 
 def _parse(source: SourceSpec, body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
@@ -126,21 +190,26 @@ def _unseen(store: Store, source_id: str, feed_items: Sequence[FeedItem]) -> lis
     for item in feed_items:
         if item.key not in seen and item.key not in fresh:
             fresh[item.key] = item
-    return list(fresh.values())[:MAX_NEW_ITEMS_PER_CHECK]
+    return list(fresh.values())  # capped by the caller: a back catalogue is recorded whole
 
 
 def _process_item(
     source: SourceSpec,
     item: FeedItem,
-    fetcher: Fetcher,
-    store: Store,
-    matcher: Matcher,
-    plan_alerts: AlertPlanner,
-    now: Callable[[], datetime],
-    dedup: DedupPolicy,
+    work: _Work,
+    *,
+    quiet: bool = False,
+    fetch_page: bool = True,
 ) -> _ItemOutcome:
-    """Extract, match and record one new item; a transient page failure leaves it for next run."""
-    document = _document(source, item, fetcher)
+    """Extract, match and record one new item; a transient page failure leaves it for next run.
+
+    A quiet item (a first poll's back catalogue) alerts nobody; without `fetch_page` it is read
+    from the feed's own text.
+    """
+    store, matcher, dedup, now = work.store, work.matcher, work.dedup, work.now
+    document = _document(source, item, work.fetcher if fetch_page else None)
+    if document is None and quiet:  # a catalogue item is not retried: the feed's text will do
+        document = Document(title=item.title, body=item.summary)
     if document is None:
         return _ItemOutcome(recorded=False)
     found = matcher.match(document)
@@ -163,7 +232,7 @@ def _process_item(
         if joined is not None:
             state = session.state(joined, source.id)
             news = story_news(state, probe.facts, new_item.detected_at, dedup)
-        drafts = plan_alerts(new_item, found, news)
+        drafts = [] if quiet else work.plan_alerts(new_item, found, news)
         queued = session.record(new_item, probe, found, drafts, news.update)
     return _ItemOutcome(recorded=True, matches=len(found), alerts=queued)
 
@@ -184,10 +253,11 @@ def story_news(
     )
 
 
-def _document(source: SourceSpec, item: FeedItem, fetcher: Fetcher) -> Document | None:
-    """The article's main text; the feed's own text when the page is gone for good."""
+def _document(source: SourceSpec, item: FeedItem, fetcher: Fetcher | None) -> Document | None:
+    """The article's main text; the feed's own text when the page is gone for good (or when
+    there is no fetcher to get it)."""
     fallback = Document(title=item.title, body=item.summary)
-    if not source.fetch_articles or not item.url:
+    if fetcher is None or not source.fetch_articles or not item.url:
         return fallback
     page = fetcher.get(item.url)
     if page.status is FetchStatus.SOFT:
@@ -202,18 +272,14 @@ def _document(source: SourceSpec, item: FeedItem, fetcher: Fetcher) -> Document 
 
 
 def _report(
-    source: SourceSpec,
-    status: SourceStatus,
-    reason: FetchReason,
-    detail: str,
-    started: float,
-    checked_at: datetime,
+    check: Check, status: SourceStatus, reason: FetchReason, detail: str, memo: PollMemo
 ) -> SourceReport:
     return SourceReport(
-        source_id=source.id,
+        source_id=check.source.id,
         status=status,
         reason=reason,
         detail=detail,
-        elapsed_s=round(time.monotonic() - started, 3),
-        checked_at=checked_at,
+        elapsed_s=round(time.monotonic() - check.started, 3),
+        checked_at=check.checked_at,
+        next_due_at=memo.next_due_at,
     )

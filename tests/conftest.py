@@ -45,6 +45,10 @@ def state_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DESKWATCH_OUTBOX_DIR", str(tmp_path / "outbox"))
     monkeypatch.setenv("DESKWATCH_ALLOW_PRIVATE_NETWORKS", "true")
     monkeypatch.setenv("DESKWATCH_FETCH_TIMEOUT_S", "5")
+    # The replay site's items are days old and all on one host: alert them on a first poll,
+    # and do not space their requests.
+    monkeypatch.setenv("DESKWATCH_FIRST_POLL_WINDOW_HOURS", "0")
+    monkeypatch.setenv("DESKWATCH_PER_HOST_SPACING_S", "0")
     return tmp_path
 
 

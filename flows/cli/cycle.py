@@ -45,7 +45,12 @@ def write_digests(
 
 
 def run_cycle(sources: Path | None, topics: Path | None, desks: Path | None) -> int:
-    """Poll everything once, deliver, write today's digests, and print what happened."""
+    """Poll every source once, due or not, deliver, write today's digests, and print what
+    happened.
+
+    A cycle run by hand is the operator asking for everything now; the deployments poll only
+    what is due.
+    """
     settings = load_settings()
     seeds_from(settings, sources, topics, desks)  # a bad entry stops here, before any run
     reach_store(settings)
@@ -84,7 +89,8 @@ def _poll(
     run = poll_flow(settings)
     # Through `Flow[..., R]` mypy picks the plain overload; return_state=True gives a State.
     state = cast(
-        State[PollSummary], run(_str(sources), _str(topics), _str(desks), return_state=True)
+        State[PollSummary],
+        run(_str(sources), _str(topics), _str(desks), force=True, return_state=True),
     )
     outcome = state.result(raise_on_failure=False)
     if isinstance(outcome, BaseException):  # the run failed before it had a summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flows.poll import PollSummary
+from monitors.models import SourceStatus
 
 
 def print_cycle(summary: PollSummary, digests: dict[str, list[str]]) -> None:
@@ -10,7 +11,7 @@ def print_cycle(summary: PollSummary, digests: dict[str, list[str]]) -> None:
     print("\nSources")
     print(f"  {'source':<26} {'status':<13} {'new':>4} {'match':>5} {'alerts':>6}  reason")
     for r in summary.reports:
-        reason = "" if r.status.healthy else f"{r.reason}: {r.detail}"[:60]
+        reason = r.note[:60]
         print(
             f"  {r.source_id:<26} {r.status.value:<13} {r.items_new:>4} {r.matches:>5} "
             f"{r.alerts_queued:>6}  {reason}"
@@ -34,7 +35,9 @@ def print_cycle(summary: PollSummary, digests: dict[str, list[str]]) -> None:
     for desk_id, paths in digests.items():
         print(f"  {desk_id:<15} {paths[0]}")
     failed = summary.failed_sources
+    waiting = sum(r.status is SourceStatus.NOT_DUE for r in summary.reports)
+    checked = len(summary.reports) - waiting
+    not_due = f" ({waiting} not due)" if waiting else ""
     print(
-        f"\n{len(summary.reports) - len(failed)} of {len(summary.reports)} sources ok; "
-        f"{delivery.sent} alerts sent."
+        f"\n{checked - len(failed)} of {checked} sources ok{not_due}; {delivery.sent} alerts sent."
     )

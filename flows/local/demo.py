@@ -19,6 +19,10 @@ DEMO_STATE = {
     "DESKWATCH_STATE_URL": f"sqlite:///{DEMO_DIR / 'deskwatch.db'}",
     "DESKWATCH_DIGEST_DIR": str(DEMO_DIR / "digests"),
     "DESKWATCH_OUTBOX_DIR": str(DEMO_DIR / "outbox"),
+    # The replay site is days-old news on one loopback host standing in for five outlets: its
+    # first poll alerts the whole feed, and its requests are spaced as one small site can take.
+    "DESKWATCH_FIRST_POLL_WINDOW_HOURS": "0",
+    "DESKWATCH_PER_HOST_SPACING_S": "0.05",
 }
 
 

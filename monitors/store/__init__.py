@@ -15,7 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from monitors.errors import StoreError
-from monitors.models import FetchReason, NewItem, OutboxDraft, SourceStatus, TopicMatch, Validators
+from monitors.models import (
+    FetchReason,
+    NewItem,
+    OutboxDraft,
+    PollMemo,
+    SourceStatus,
+    TopicMatch,
+    Validators,
+)
 from monitors.store import items as _items
 from monitors.store import sources as _sources
 from monitors.store.digest import DigestReads, digest_reads
@@ -93,12 +101,20 @@ class Store:
         detail: str,
         now: datetime,
         validators: Validators | None = None,
+        memo: PollMemo | None = None,
     ) -> None:
-        """Remember the outcome; validators change only when given (a modified, fully read body)."""
-        _sources.record_check(self._engine, source_id, status, reason, detail, now, validators)
+        """Remember the outcome; validators change only when given (a modified, fully read body),
+        the schedule and body hash only with a memo."""
+        _sources.record_check(
+            self._engine, source_id, status, reason, detail, now, validators, memo
+        )
 
     def source_states(self) -> dict[str, SourceState]:
         return _sources.source_states(self._engine)
+
+    def source_state(self, source_id: str) -> SourceState | None:
+        """One source's stored state; None before its first check."""
+        return _sources.state_of(self._engine, source_id)
 
     # -- items and stories ---------------------------------------------------------------------
     def seen_keys(self, source_id: str, keys: Iterable[str]) -> set[str]:

@@ -48,6 +48,10 @@ class SourceState:
     last_checked_at: datetime | None
     last_ok_at: datetime | None
     consecutive_failures: int
+    next_due_at: datetime | None = None
+    recent_new: tuple[int, ...] = ()
+    body_hash: str | None = None
+    feed_refresh_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

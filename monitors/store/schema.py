@@ -26,6 +26,12 @@ source_state = sa.Table(
     sa.Column("last_reason", sa.String(40)),
     sa.Column("last_detail", sa.Text),
     sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+    # The schedule (monitors.schedule): when the source is next due, new items of its recent
+    # successful checks ("0 2 1"), its last fully read body's hash, its feed's refresh hint.
+    sa.Column("next_due_at", UtcDateTime),
+    sa.Column("recent_new", sa.String(200)),
+    sa.Column("body_hash", sa.String(64)),
+    sa.Column("feed_refresh_s", sa.Integer),
 )
 
 items = sa.Table(

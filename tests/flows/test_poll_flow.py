@@ -53,7 +53,11 @@ def test_a_cycle_alerts_once_per_story_and_a_replay_sends_nothing(
         message_ids = {m["Message-ID"] for m in smtp.messages}
         assert len(message_ids) == len(smtp.messages)
 
-        second = poll_sources(sources)
+        # At once again: nothing is due; forced, every feed answers 304.
+        waiting = poll_sources(sources)
+        assert {r.status for r in waiting.reports} == {SourceStatus.NOT_DUE}
+        assert all(r.detail.startswith("not due (next at ") for r in waiting.reports)
+        second = poll_sources(sources, force=True)
         assert {r.status for r in second.reports} == {SourceStatus.NOT_MODIFIED}
         assert second.delivery.sent == 0
         assert len(smtp.messages) == len(emails)

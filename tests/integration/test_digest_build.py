@@ -33,6 +33,7 @@ from flows.settings import Settings
 from flows.wiring import build_runtime
 from monitors.models import Evidence, NewItem, TopicMatch
 from monitors.pipeline import check_source
+from monitors.schedule import PollPolicy
 from monitors.store import Store, create_engine
 from monitors.store.schema import outbox
 from seeds.loader import load_seeds
@@ -42,6 +43,8 @@ from tests.support.peek import database
 
 DAY = date(2024, 12, 18)
 CLOCK = datetime(2024, 12, 18, 1, 0, tzinfo=UTC)  # 10:00 in Seoul, 04:00 in Moscow
+# The replayed feeds are the day's news to these desks: their first poll alerts all of it.
+ALERT_WHOLE_FEED = PollPolicy(first_poll_window=None)
 LATE = datetime(2024, 12, 18, 20, 30, tzinfo=UTC)  # 05:30 next day in Seoul, 23:30 in Moscow
 EXTRA_SOURCES = """
   - id: demo-broken
@@ -88,7 +91,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             for source in seeds.sources:
                 if source.id != "demo-quiet":
                     check_source(
-                        source, rt.fetcher, rt.store, rt.matcher, rt.plan_alerts, now=lambda: CLOCK
+                        source,
+                        rt.fetcher,
+                        rt.store,
+                        rt.matcher,
+                        rt.plan_alerts,
+                        now=lambda: CLOCK,
+                        polling=ALERT_WHOLE_FEED,
                     )
             channel = FileChannel(root / "outbox")
             report = deliver_pending(rt.outbox, lambda _: channel, now=lambda: CLOCK)

@@ -162,18 +162,18 @@ def test_db_upgrade_command_reports_the_revisions_and_then_does_nothing(
     release_0_1_database(database_url)
     monkeypatch.setenv("DESKWATCH_STATE_URL", database_url)
     assert main(["db", "upgrade"]) == 0
-    assert capsys.readouterr().out == "database: 0001 -> 0003\n"
+    assert capsys.readouterr().out == "database: 0001 -> 0004\n"
     migrated = keys(database_url)
     assert main(["db", "upgrade"]) == 0
-    assert capsys.readouterr().out == "database: 0003 -> 0003\n"
+    assert capsys.readouterr().out == "database: 0004 -> 0004\n"
     assert keys(database_url) == migrated
-    assert upgrade(database_url) == ("0003", "0003")
+    assert upgrade(database_url) == ("0004", "0004")
 
 
 def test_a_fresh_database_is_created_by_the_migrations(database_url: str) -> None:
-    assert upgrade(database_url) == (None, "0003")
+    assert upgrade(database_url) == (None, "0004")
     with database(database_url) as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
         # What the code reads and writes is what the migrations made.
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 

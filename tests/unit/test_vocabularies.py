@@ -60,6 +60,7 @@ def test_every_vocabulary_keeps_its_stored_words() -> None:
         "failed",
         "silent",
         "never-checked",
+        "not-due",
     ]
     assert [s.value for s in Severity] == ["low", "medium", "high"]
     assert [c.value for c in ChannelKind] == ["email", "slack", "file", "apprise"]
