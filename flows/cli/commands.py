@@ -156,7 +156,7 @@ def outbox_command(action: str, row_id: int | None, statuses: list[str] | None, 
 
 
 def upgrade_database() -> int:
-    """`deskwatch db upgrade`: migrate the state database, print `database: 0001 -> 0003`."""
+    """`deskwatch db upgrade`: migrate the state database, print `database: 0001 -> 0004`."""
     from flows.wiring import resolve_secrets
     from monitors.store import upgrade
 
