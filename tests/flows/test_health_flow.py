@@ -64,11 +64,11 @@ def test_source_health_tells_the_operators_once_after_three_failed_polls(
 ) -> None:
     sources, desks = seed_files(state_env)
     for _ in range(2):
-        poll_sources(sources, None, desks, return_state=True)
+        poll_sources(sources, None, desks, force=True, return_state=True)
         assert source_health(sources, None, desks).down == []
-    poll_sources(sources, None, desks, return_state=True)
+    poll_sources(sources, None, desks, force=True, return_state=True)
     assert source_health(sources, None, desks).down == ["Dead Wire: 3 failed checks in a row"]
-    poll_sources(sources, None, desks, return_state=True)
+    poll_sources(sources, None, desks, force=True, return_state=True)
     assert source_health(sources, None, desks).down == []
     (mail,) = smtp.messages
     assert mail["To"] == "ops@newsroom.example"

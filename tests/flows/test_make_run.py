@@ -100,6 +100,6 @@ def test_make_run_on_a_fresh_clone_reports_every_source_and_writes_digests(
         assert "non-public address" in line, line
     assert "0 of 2 sources ok" in report
     desks = yaml.safe_load((clone / "seeds" / "desks.yaml").read_text(encoding="utf-8"))["desks"]
-    for desk in desks:
+    for desk in [d for d in desks if d.get("topics")]:  # a desk of no topic gets no digest
         written = sorted(p.suffix for p in (clone / "var" / "digests" / desk["id"]).iterdir())
         assert written == [".html", ".json", ".md"], desk["id"]
