@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from flows.settings import load_settings
@@ -35,7 +35,8 @@ def setup_operators() -> int:
         return 0
     block_id = save_webhook_block(settings.operator_webhook_url.get_secret_value())
     automation_id = upsert_automation(failure_automation(block_id))
-    print(f"operators: block {BLOCK_NAME!r} saved; automation {AUTOMATION_NAME!r} ({automation_id})")
+    print(f"operators: block {BLOCK_NAME!r} saved")
+    print(f"operators: automation {AUTOMATION_NAME!r} ({automation_id})")
     return 0
 
 
@@ -50,9 +51,12 @@ def save_webhook_block(url: str) -> UUID:
         name=BLOCK_NAME,
         url="{{operator_webhook_url}}",
         json_data={"text": "{{subject}}\n{{body}}"},
+        headers=None,
+        cookies=None,
         secrets={"operator_webhook_url": url},  # type: ignore[arg-type]  # coerced to SecretDict
     )
-    return block.save(BLOCK_NAME, overwrite=True)
+    # No event loop runs here: `save` is its blocking form and returns the block's id.
+    return cast(UUID, block.save(BLOCK_NAME, overwrite=True))
 
 
 def failure_automation(block_id: UUID) -> AutomationCore:

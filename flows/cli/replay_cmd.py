@@ -9,7 +9,6 @@ from flows.local.replay import ReplaySite, bundled_replay_dir, write_demo_source
 from monitors.errors import LocalServerError
 
 
-
 def serve_replay(port: int, sources_file: Path) -> int:
     """Serve the bundled site on 127.0.0.1, write its sources file, wait for Ctrl-C."""
     try:
