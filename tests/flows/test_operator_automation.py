@@ -5,16 +5,21 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from flows.cli.operators import AUTOMATION_NAME, BLOCK_NAME
 from flows.local.sinks import SlackWebhookSink
-from tests.flows.prefect_server import prefect_server, run
+from tests.flows.prefect_server import make_deploy, prefect_server, run
 
 NOTIFICATION_WAIT_S = 60
+# The names the README gives operators. Not imported from flows.cli.operators: importing the
+# wiring at collection makes a later test's first trafilatura import fail on urllib3's SOCKS
+# DependencyWarning (filterwarnings=error), e.g. tests/flows/test_cli.py run after this file.
+BLOCK_NAME = "deskwatch-operators"
+AUTOMATION_NAME = "deskwatch: a poll run failed or crashed"
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +99,17 @@ def test_setup_twice_leaves_one_automation_that_notifies_the_operators_block(
     (action,) = automation["actions"]
     assert action["type"] == "send-notification"
     assert action["block_document_id"] == block["id"]
+
+
+def test_make_deploy_sets_up_the_operators_automation_and_keeps_it_single(
+    server: dict[str, str], operators_hook: SlackWebhookSink, tmp_path: Path
+) -> None:
+    env = {**server, "DESKWATCH_OPERATOR_WEBHOOK_URL": operators_hook.url}
+
+    output = make_deploy(env, tmp_path)
+
+    assert f"operators: automation {AUTOMATION_NAME!r}" in output
+    assert len(automations_named(server["PREFECT_API_URL"], AUTOMATION_NAME)) == 1
 
 
 def test_a_failed_poll_run_reaches_the_operators_webhook(
