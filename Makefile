@@ -9,7 +9,7 @@ export PREFECT_LOGGING_EXTRA_LOGGERS ?= monitors,alerts,flows
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW ?= ignore
 
-.PHONY: install system-deps run demo test lint typecheck bench eval server deploy worker clean
+.PHONY: install system-deps run demo replay test lint typecheck bench eval server deploy worker clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ run: $(STAMP)           ## one full monitoring cycle over seeds/
 demo: $(STAMP)          ## the same cycle against the bundled offline replay site
 	@mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/deskwatch demo
+
+replay: $(STAMP)        ## serve the offline replay site for deployments until Ctrl-C (PORT=8765)
+	$(BIN)/deskwatch replay serve --port $${PORT:-8765}
 
 system-deps:            ## Debian packages the tests use (PostgreSQL); no-op when present
 	bash scripts/system-deps.sh
@@ -56,10 +59,11 @@ server: $(STAMP)        ## a local Prefect server with its UI on http://127.0.0.
 # The work pool is created only when missing: `--overwrite` would reset its job template and
 # lose what an operator changed in the UI. DESKWATCH_PROJECT_DIR is unset for the deploy, which
 # would otherwise write this machine's path into prefect.yaml's pull step.
-deploy: $(STAMP)        ## the work pool (if missing), then prefect.yaml's deployments, at PREFECT_API_URL
+deploy: $(STAMP)        ## the work pool (if missing), prefect.yaml's deployments, the operators' automation
 	$(BIN)/prefect work-pool inspect deskwatch >/dev/null 2>&1 \
 		|| $(BIN)/prefect work-pool create deskwatch --type process
 	env -u DESKWATCH_PROJECT_DIR $(BIN)/prefect --no-prompt deploy --all
+	$(BIN)/deskwatch operators setup
 
 # Flow runs start in DESKWATCH_PROJECT_DIR (prefect.yaml's pull step): this checkout, unless set.
 worker: $(STAMP)        ## a process worker for the deskwatch pool

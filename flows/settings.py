@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Apprise URLs for desks.yaml `kind: apprise` channels' `target:` names, as JSON:
     # {"ops-teams": "msteams://…", "night-telegram": "tgram://…"}. They hold tokens: secrets.
     apprise_urls: dict[str, SecretStr] = Field(default_factory=dict)
+    # Where Prefect tells the operators that a poll or source-health run failed or crashed
+    # (`deskwatch operators setup`): any URL that takes a Slack-style JSON POST.
+    operator_webhook_url: SecretStr | None = None
     allow_private_networks: bool = False
     fetch_timeout_s: float = Field(default=20.0, gt=0)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)

@@ -56,7 +56,7 @@ def seeds_from(
 def resolve_secrets(settings: Settings) -> Settings:
     """Settings with each `secret-block:NAME` value replaced by that Prefect Secret block's."""
     updates: dict[str, object] = {}
-    for name in ("state_url", "smtp_url", "slack_webhook_url"):
+    for name in ("state_url", "smtp_url", "slack_webhook_url", "operator_webhook_url"):
         value = getattr(settings, name)
         if value is not None and _is_reference(value):
             updates[name] = _secret_block(value, f"DESKWATCH_{name.upper()}")

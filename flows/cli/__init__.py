@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, Arguments]] = {
     ),
     "sources list": ("flows.cli.health:list_sources", lambda a: (a.sources,)),
     "notify test": ("flows.cli.health:notify_test", lambda a: (a.desk, a.desks)),
+    "operators setup": ("flows.cli.operators:setup_operators", lambda a: ()),
+    "replay serve": ("flows.cli.replay_cmd:serve_replay", lambda a: (a.port, a.write_sources)),
 }
 
 
@@ -101,6 +103,37 @@ def _notify_parser(commands: Any) -> None:
     test.add_argument("--desks", type=Path, help="desks YAML (default: bundled seeds)")
 
 
+def _operator_parsers(commands: Any) -> None:
+    operators = commands.add_parser("operators", help="the operators' failure notifications")
+    operators_commands = operators.add_subparsers(dest="operators_command", required=True)
+    setup = operators_commands.add_parser(
+        "setup",
+        help="save the operators' webhook block and the failed-run automation in Prefect",
+        description="From DESKWATCH_OPERATOR_WEBHOOK_URL, save a Prefect notification block "
+        "and create or update the automation that uses it when a poll-sources or "
+        "source-health run fails or crashes; without the setting, do nothing.",
+    )
+    setup.set_defaults(command_key="operators setup")
+
+    replay = commands.add_parser("replay", help="the offline replay site, for deployments")
+    replay_commands = replay.add_subparsers(dest="replay_command", required=True)
+    serve = replay_commands.add_parser(
+        "serve",
+        help="serve the replay site on 127.0.0.1 until Ctrl-C and write its sources file",
+        description="Serve the bundled offline site and write a sources file pointing at it, "
+        "to pass as a deployment's sources_file parameter.",
+    )
+    serve.set_defaults(command_key="replay serve")
+    serve.add_argument("--port", type=int, default=8765, help="port (0: any free; default 8765)")
+    serve.add_argument(
+        "--write-sources",
+        type=Path,
+        default=Path("var/replay/sources.yaml"),
+        metavar="FILE",
+        help="where to write the sources file (default var/replay/sources.yaml)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deskwatch",
@@ -148,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _outbox_parser(commands)
     _notify_parser(commands)
+    _operator_parsers(commands)
 
     db = commands.add_parser("db", help="database utilities")
     db_commands = db.add_subparsers(dest="db_command", required=True)
