@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 from alerts.delivery.routing import alert_key
-from alerts.digest.health import LOOKBACK, SourceCheck, source_health
+from alerts.digest.health import source_healths
 from alerts.models import AlertMessage, DigestSource, Passage
 from monitors.models import OutboxDraft, SourceStatus
 from monitors.store import Store
-from monitors.store.rows import SourceState, StoryMark
-from seeds.models import DeskSpec, Seeds, Severity, SourceSpec
+from monitors.store.rows import StoryMark
+from seeds.models import DeskSpec, Seeds, Severity
 
 EventKind = Literal["source-down", "source-up"]
 PREFIX = "source-"  # story keys of health notices; real story keys are URLs or hashes
@@ -162,40 +162,6 @@ def _when(moment: datetime | None) -> str:
 
 
 # --- the shell: read the store, queue what must be said -----------------------------------
-
-
-class HealthReads(Protocol):
-    """The store reads health needs (the store's digest read model implements them)."""
-
-    def source_states(self) -> dict[str, SourceState]: ...
-
-    def last_item_at(self, now: datetime) -> dict[str, datetime | None]: ...
-
-    def recent_items(self, since: datetime, now: datetime) -> dict[str, list[datetime]]: ...
-
-
-def source_healths(
-    reads: HealthReads, sources: Sequence[SourceSpec], now: datetime
-) -> list[DigestSource]:
-    """Every enabled source's health as of `now`, by the digest's rules."""
-    checks = {
-        source_id: SourceCheck(
-            status=s.last_status,
-            reason=s.last_reason,
-            detail=s.last_detail,
-            checked_at=s.last_checked_at,
-            ok_at=s.last_ok_at,
-            consecutive_failures=s.consecutive_failures,
-        )
-        for source_id, s in reads.source_states().items()
-    }
-    last_item = reads.last_item_at(now)
-    recent = reads.recent_items(now - LOOKBACK, now)
-    return [
-        source_health(s, checks.get(s.id), last_item.get(s.id), recent.get(s.id, []), now)
-        for s in sources
-        if s.enabled
-    ]
 
 
 def operator_desks(seeds: Seeds) -> list[DeskSpec]:

@@ -13,9 +13,11 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from alerts.models import DigestSource
 from monitors.models import HEALTHY, SourceStatus
+from monitors.store.rows import SourceState
 from seeds.models import SourceSpec
 
 SILENT_MIN = timedelta(hours=48)
@@ -99,3 +101,37 @@ def _span(delta: timedelta) -> str:
     """`5 days`, `30 h`: a duration for people."""
     hours = int(delta / timedelta(hours=1))  # whole hours and days: "for 6 days" means ≥ 6
     return f"{hours // 24} days" if hours >= 72 else f"{hours} h"
+
+
+class HealthReads(Protocol):
+    """The store reads health needs (the store's digest read model implements them)."""
+
+    def source_states(self) -> dict[str, SourceState]: ...
+
+    def last_item_at(self, now: datetime) -> dict[str, datetime | None]: ...
+
+    def recent_items(self, since: datetime, now: datetime) -> dict[str, list[datetime]]: ...
+
+
+def source_healths(
+    reads: HealthReads, sources: Sequence[SourceSpec], now: datetime
+) -> list[DigestSource]:
+    """Every enabled source's health as of `now`, by the digest's rules."""
+    checks = {
+        source_id: SourceCheck(
+            status=s.last_status,
+            reason=s.last_reason,
+            detail=s.last_detail,
+            checked_at=s.last_checked_at,
+            ok_at=s.last_ok_at,
+            consecutive_failures=s.consecutive_failures,
+        )
+        for source_id, s in reads.source_states().items()
+    }
+    last_item = reads.last_item_at(now)
+    recent = reads.recent_items(now - LOOKBACK, now)
+    return [
+        source_health(s, checks.get(s.id), last_item.get(s.id), recent.get(s.id, []), now)
+        for s in sources
+        if s.enabled
+    ]

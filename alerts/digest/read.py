@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from alerts.delivery.policy import SUMMARY_PREFIX
 from alerts.digest.assemble import DayFacts, DayWindow, assemble_digest
-from alerts.digest.health import LOOKBACK, SourceCheck, source_health
+from alerts.digest.health import source_healths
 from alerts.digest.held import QUIET_PREFIX
 from alerts.digest.stories import MatchedRow
-from alerts.models import Digest, DigestSource, Passage
+from alerts.models import Digest, Passage
 from monitors.store import DigestReads, MatchedItem, Store, StoryMark
 from seeds.models import DeskSpec, SourceSpec, TopicSpec
 
@@ -62,7 +62,7 @@ def _read(
         over_budget=reads.suppressed(desk.id, start, end),
         rows=sorted(matched, key=lambda r: (r.topic_id, r.order)),
         as_of=as_of,
-        health=_health(reads, sources, as_of or end),
+        health=source_healths(reads, sources, as_of or end),
         held=reads.held_alerts(desk.id, start, end, SUMMARY_PREFIX),
         quiet=reads.quiet_summaries(desk.id, QUIET_PREFIX, start, end),
         waiting=reads.waiting(desk.id, start, end, SUMMARY_PREFIX),
@@ -95,28 +95,6 @@ def _passages(evidence_json: str) -> tuple[Passage, ...]:
         )
     except (ValueError, TypeError, KeyError):
         return ()
-
-
-def _health(reads: DigestReads, sources: Sequence[SourceSpec], now: datetime) -> list[DigestSource]:
-    """Every enabled source, failed and silent ones marked, as of `now`."""
-    checks = {
-        source_id: SourceCheck(
-            status=state.last_status,
-            reason=state.last_reason,
-            detail=state.last_detail,
-            checked_at=state.last_checked_at,
-            ok_at=state.last_ok_at,
-            consecutive_failures=state.consecutive_failures,
-        )
-        for source_id, state in reads.source_states().items()
-    }
-    last_item = reads.last_item_at(now)
-    recent = reads.recent_items(now - LOOKBACK, now)
-    return [
-        source_health(s, checks.get(s.id), last_item.get(s.id), recent.get(s.id, []), now)
-        for s in sources
-        if s.enabled
-    ]
 
 
 def _marks(marks: Sequence[StoryMark]) -> list[tuple[str, str, datetime]]:

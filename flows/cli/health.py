@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def list_sources(sources_path: Path | None) -> int:
     """`deskwatch sources`: every source with its health, last success and error, recent items."""
-    from alerts.delivery.source_alerts import source_healths
+    from alerts.digest.health import source_healths
     from flows.wiring import open_store, resolve_secrets
 
     sources = load_file(sources_path or bundled_seed_path("sources.yaml"), SourcesFile).sources
