@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -217,7 +216,3 @@ def _dispatch(args: argparse.Namespace) -> int:
     module, _, name = target.partition(":")
     command: Callable[..., int] = getattr(importlib.import_module(module), name)
     return command(*arguments(args))
-
-
-def print_json_line(value: object) -> None:
-    print(json.dumps(value, ensure_ascii=False), flush=True)
